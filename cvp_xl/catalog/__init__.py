@@ -1,0 +1,1 @@
+"""Registry entries, one module per family of functions (imported by ``cvp_xl.registry``)."""

@@ -1,0 +1,111 @@
+"""One small hierarchy of errors, each carrying an Excel error code.
+
+Python callers get these as exceptions.  Hosts turn them into spreadsheet
+errors only at their boundary: the formulas host returns the matching
+``XlError``, the xlwings host writes ``"<code> <message>"`` into the cell.
+
+>>> str(CvpValueError("price_s: expected a number, got 'abc'"))
+"#VALUE! price_s: expected a number, got 'abc'"
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ERROR_CODES",
+    "CvpError",
+    "CvpValueError",
+    "CvpDivZeroError",
+    "CvpNumError",
+    "CvpNAError",
+    "CvpNameError",
+    "CvpRefError",
+    "error_for_code",
+    "WorkbookError",
+]
+
+#: The Excel error literals this library produces or understands.
+ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+
+
+class CvpError(ValueError):
+    """Base class: an Excel error code plus a message a user can act on."""
+
+    code = "#VALUE!"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.message}"
+
+    def __reduce__(self):  # keep the subclass across process pools
+        return (type(self), (self.message,))
+
+
+class CvpValueError(CvpError):
+    """Wrong kind of argument: text or a blank where a number belongs, shapes that differ."""
+
+    code = "#VALUE!"
+
+
+class CvpDivZeroError(CvpError, ZeroDivisionError):
+    """A division by zero that the definition cannot avoid."""
+
+    code = "#DIV/0!"
+
+
+class CvpNumError(CvpError):
+    """A number outside the domain of the function (a negative investment, ...)."""
+
+    code = "#NUM!"
+
+
+class CvpNAError(CvpError):
+    """No answer exists (payback never reached, nothing to choose from)."""
+
+    code = "#N/A"
+
+
+class CvpNameError(CvpError):
+    """An unknown name: a function or a quantity that is not defined."""
+
+    code = "#NAME?"
+
+
+class CvpRefError(CvpError):
+    """A reference that points nowhere."""
+
+    code = "#REF!"
+
+
+class CvpNullError(CvpError):
+    """An empty intersection of ranges (passed through from a spreadsheet)."""
+
+    code = "#NULL!"
+
+
+_BY_CODE = {
+    cls.code: cls
+    for cls in (
+        CvpValueError,
+        CvpDivZeroError,
+        CvpNumError,
+        CvpNAError,
+        CvpNameError,
+        CvpRefError,
+        CvpNullError,
+    )
+}
+
+
+def error_for_code(code: str, message: str) -> CvpError:
+    """Return the error instance for an Excel error literal such as ``'#N/A'``."""
+    try:
+        return _BY_CODE[code.upper()](message)
+    except KeyError:
+        raise ValueError(f"not an Excel error code: {code!r}") from None
+
+
+class WorkbookError(Exception):
+    """A workbook file that cannot be read or written safely (not an xlsx, hostile, ...)."""

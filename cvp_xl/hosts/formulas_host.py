@@ -1,0 +1,152 @@
+"""The headless host: every ``CVP_*`` function inside the ``formulas`` engine.
+
+The engine hands a custom function ``Ranges`` objects (a cell reference or a
+range), numpy arrays, the token ``schedula.EMPTY`` for an empty cell and
+``XlError`` values for error cells.  Used as they come they give silently
+wrong answers (``Ranges - Ranges`` is a set difference of ranges, not a
+subtraction), so each argument is converted to the plain Python values the
+library's functions take: numbers, strings, ``None`` for blank, lists of rows
+for ranges, :class:`~cvp_xl.xlsx.values.ErrorValue` for errors.  Errors map
+back: a :class:`~cvp_xl.errors.CvpError` becomes the ``XlError`` of its code.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import threading
+
+import numpy as np
+
+from ..errors import CvpError
+from ..registry import Function, functions
+from ..xlsx.values import ErrorValue
+
+__all__ = ["register_all", "to_python", "to_engine", "MESSAGES"]
+
+#: The most recent error messages raised inside the engine: (function, message).
+MESSAGES: collections.deque = collections.deque(maxlen=1000)
+
+_lock = threading.Lock()
+_registered: set[str] = set()
+
+
+def _scalar(v):
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if v is sh.EMPTY:
+        return None
+    if isinstance(v, XlError):
+        return ErrorValue(str(v))
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def to_python(arg):
+    """Convert one argument as the engine passes it into the library's Python values.
+
+    A single cell becomes a scalar; a range becomes a list of rows.
+    """
+    from formulas.ranges import Ranges
+
+    if isinstance(arg, Ranges):
+        arg = arg.value
+    if isinstance(arg, np.ndarray):
+        arr = np.asarray(arg, dtype=object)
+        if arr.ndim == 0 or arr.size == 1:
+            return _scalar(arr.ravel()[0]) if arr.size else None
+        if arr.ndim == 1:
+            arr = arr.reshape(1, -1)
+        return [[_scalar(v) for v in row] for row in arr]
+    return _scalar(arg)
+
+
+def _xlerror(code: str):
+    from formulas.tokens.operand import Error
+
+    return Error.errors[code]
+
+
+def to_engine(result):
+    """Convert a library result into what the engine stores in a cell or range."""
+    from formulas.functions import Array
+
+    if isinstance(result, ErrorValue):
+        return _xlerror(result.code)
+    if isinstance(result, (np.ndarray, list)):
+        arr = np.asarray(result, dtype=object)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        return np.vectorize(_plain, otypes=[object])(arr).view(Array)
+    return _plain(result)
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def adapter(entry: Function):
+    """The engine-side function for one registry entry."""
+    signature = inspect.signature(entry.func)
+
+    def call(*args):
+        try:
+            bound = signature.bind(*(to_python(a) for a in args))
+        except TypeError:
+            MESSAGES.append((entry.name, f"{entry.signature}: wrong number of arguments"))
+            return _xlerror("#VALUE!")
+        try:
+            return to_engine(entry.func(*bound.args, **bound.kwargs))
+        except CvpError as exc:
+            MESSAGES.append((entry.name, exc.message))
+            return _xlerror(exc.code)
+        except Exception as exc:  # a defect: never let it escape into the engine
+            MESSAGES.append((entry.name, f"internal error: {type(exc).__name__}: {exc}"))
+            return _xlerror("#VALUE!")
+
+    call.__name__ = entry.name
+    call.__doc__ = entry.description
+    return call
+
+
+def quiet_engine() -> None:
+    """Silence the progress bar the engine prints while it compiles a workbook.
+
+    Only the engine's own reference to tqdm is replaced, so other progress
+    bars (the batch command's) are untouched.
+    """
+    import functools
+    import types
+
+    import formulas.excel
+    import tqdm
+
+    if not isinstance(formulas.excel.tqdm, types.SimpleNamespace):
+        formulas.excel.tqdm = types.SimpleNamespace(tqdm=functools.partial(tqdm.tqdm, disable=True))
+
+
+def register_all() -> list[str]:
+    """Register every registry function with the engine, under ``NAME`` and ``_xludf.NAME``.
+
+    Idempotent; call it before loading a workbook that uses ``CVP_*``
+    functions.  Returns the names registered by this call.
+    """
+    import formulas
+
+    quiet_engine()
+    table = formulas.get_functions()
+    added = []
+    with _lock:
+        for entry in functions():
+            if entry.name in _registered:
+                continue
+            fn = adapter(entry)
+            table[entry.name] = fn
+            table[f"_XLUDF.{entry.name}"] = fn
+            _registered.add(entry.name)
+            added.append(entry.name)
+    return added

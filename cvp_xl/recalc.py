@@ -1,0 +1,159 @@
+"""Recompute a workbook headlessly and keep its formulas *and* their values.
+
+openpyxl writes a formula with no cached value, and the ``formulas``
+package writes values with no formulas.  :func:`recalc` computes every cell
+with the ``formulas`` engine (native functions and ``CVP_*``) and then
+writes the computed values into the original file next to each formula, so
+every formula, style, sheet, chart and validation is kept, and
+``openpyxl.load_workbook(path, data_only=True)`` or ``pandas.read_excel``
+see numbers.  The file is refused before any parser sees it when it is not
+an .xlsx or looks hostile, and it is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import WorkbookError
+from .xlsx.cached import write_cached_values
+from .xlsx.safety import check_xlsx
+from .xlsx.values import ErrorValue
+
+__all__ = ["recalc", "compute", "RecalcResult", "CellError"]
+
+_KEY = re.compile(
+    r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<ref>[A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)$"
+)
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A formula cell whose value is an Excel error, with what is known of why."""
+
+    sheet: str
+    ref: str
+    code: str
+    reason: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.sheet}!{self.ref}: {self.code}"
+        return f"{text} ({self.reason})" if self.reason else text
+
+
+@dataclass
+class RecalcResult:
+    """What :func:`recalc` computed: every formula cell's value, and the error cells."""
+
+    path: Path
+    values: dict = field(default_factory=dict)
+    errors: list[CellError] = field(default_factory=list)
+
+
+def _plain(v):
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if isinstance(v, XlError):
+        return ErrorValue(str(v))
+    if v is sh.EMPTY:
+        return 0  # Excel shows a reference to an empty cell as 0
+    if isinstance(v, np.generic):
+        v = v.item()
+    return v
+
+
+def _cells(ref: str):
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    if ":" not in ref:
+        yield ref
+        return
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for row in range(min_row, max_row + 1):
+        for col in range(min_col, max_col + 1):
+            yield f"{get_column_letter(col)}{row}"
+
+
+def compute(path: str | os.PathLike) -> RecalcResult:
+    """Compute every formula cell of the workbook at ``path`` with the formulas engine.
+
+    Returns the values keyed by ``(sheet_name, "A1")`` with the sheet names as
+    the workbook spells them.
+    """
+    import formulas
+    from openpyxl import load_workbook
+
+    from .hosts.formulas_host import register_all
+
+    path = Path(path)
+    check_xlsx(path)
+    register_all()
+    wb = load_workbook(path, read_only=False, data_only=False)
+    names = {ws.title.upper(): ws.title for ws in wb.worksheets}
+    formula_cells = {
+        (ws.title, cell.coordinate): cell.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    }
+    try:
+        model = formulas.ExcelModel().loads(str(path)).finish()
+        solution = model.calculate()
+    except Exception as exc:  # the engine's own failure, reported without a traceback
+        raise WorkbookError(f"{path}: the formulas engine could not compute it: {exc}") from exc
+    result = RecalcResult(path=path)
+    for key, rng in solution.items():
+        m = _KEY.match(str(key))
+        if not m:
+            continue
+        sheet = names.get(m["sheet"].upper())
+        if sheet is None:
+            continue
+        arr = np.asarray(getattr(rng, "value", rng), dtype=object)
+        arr = arr.reshape(1, 1) if arr.ndim == 0 else arr
+        for k, ref in enumerate(_cells(m["ref"])):
+            if (sheet, ref) not in formula_cells and ":" not in m["ref"]:
+                continue
+            r, c = divmod(k, arr.shape[1]) if arr.ndim == 2 else (k, 0)
+            if r < arr.shape[0] and c < arr.shape[1]:
+                result.values[(sheet, ref)] = _plain(arr[r, c])
+    for (sheet, ref), formula in sorted(formula_cells.items()):
+        value = result.values.get((sheet, ref))
+        if isinstance(value, ErrorValue):
+            result.errors.append(CellError(sheet, ref, value.code, _reason(formula, value.code)))
+    return result
+
+
+def _reason(formula, code: str) -> str:
+    """A short reason for an error cell, where one can be named without guessing."""
+    if code != "#NAME?" or not isinstance(formula, str):
+        return ""
+    import formulas
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
+    table = formulas.get_functions()
+    for tok in Tokenizer(formula).items:
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            name = tok.value[:-1].upper()
+            if name not in table:
+                return f"unknown function {name}"
+    return ""
+
+
+def recalc(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> RecalcResult:
+    """Recompute ``src`` and write it, with formulas and cached values, to ``dst``.
+
+    Without ``dst`` the file is rewritten in place, atomically: a crash
+    leaves the original untouched.
+    """
+    result = compute(src)
+    dst = Path(dst) if dst is not None else Path(src)
+    write_cached_values(Path(src), dst, result.values)
+    result.path = dst
+    return result
