@@ -4,6 +4,9 @@ openpyxl saves a formula cell with no value, so viewers, previews and ``pandas.r
 nothing until a spreadsheet program recalculates.  :func:`write_cached_values` puts the computed
 values into the ``<v>`` elements of the formula cells, touching nothing else: members other than
 the rewritten worksheets are copied byte for byte, still compressed, in their original order.
+
+``ErrorValue`` here is :class:`cvp_xl.xlsx.values.ErrorValue`, re-exported: the one class the
+hosts and the recalculation path already use for spreadsheet errors.
 """
 
 from __future__ import annotations

@@ -1,0 +1,13 @@
+"""Value calculators: a YAML spec, its Python evaluation, and the workbook built from it."""
+
+from .spec import Alternative, Input, Spec, SpecError, ValueElement, load_spec, parse_spec
+
+__all__ = [
+    "Alternative",
+    "Input",
+    "Spec",
+    "SpecError",
+    "ValueElement",
+    "load_spec",
+    "parse_spec",
+]

@@ -1,0 +1,357 @@
+"""The calculator spec: a YAML file, validated with messages that give the file and line.
+
+A spec names the offering and its alternatives, the currency, the inputs
+(with unit, base/low/high, allowed range and source), the value elements
+(each a word equation whose unit must come out as money per period), the
+prices (one-time and recurring per year) of the offering and of each
+alternative, the horizon in years and the discount rate.  See
+``workbooks/calculators/*.yaml`` for complete examples.
+
+The first alternative is the *reference*: value elements measure our
+offering against it.  Another alternative may carry ``value_per_year``, its
+own value relative to the reference (e.g. the status quo is worth less than
+a rival's offering); the next best alternative is the one with the largest
+incentive (value - price) over the horizon.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import CvpError
+
+__all__ = ["Spec", "Input", "ValueElement", "Alternative", "SpecError", "load_spec",
+           "parse_spec", "CATEGORIES", "SCENARIOS"]
+
+CATEGORIES = ("technical", "economic", "service", "social")
+SCENARIOS = ("Base", "Low", "High", "Conservative")
+CONSERVATIVE_FACTOR = 0.5  # the conservative case halves every benefit claim
+MAX_SPEC_BYTES = 1 << 20
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; the message starts with ``file:line:``."""
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    unit: str
+    base: float
+    low: float
+    high: float
+    min: float | None = None
+    max: float | None = None
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ValueElement:
+    name: str
+    category: str
+    tangible: bool
+    equation: str
+    unit: str = ""
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Alternative:
+    name: str
+    one_time: float = 0.0
+    recurring: float = 0.0
+    value_per_year: float = 0.0
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    currency: str
+    offering: Alternative
+    alternatives: tuple[Alternative, ...]
+    inputs: tuple[Input, ...]
+    elements: tuple[ValueElement, ...]
+    horizon_years: int
+    discount_rate: float
+    version: str = "1"
+    description: str = ""
+    path: str = "<spec>"
+    text: str = field(default="", repr=False)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [i.name for i in self.inputs]
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the spec text: files built from the same spec share it."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+    def input(self, name: str) -> Input:
+        for i in self.inputs:
+            if i.name.casefold() == name.casefold():
+                return i
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping and sequence item."""
+
+
+def _construct_mapping(loader, node):
+    loader.flatten_mapping(node)
+    data = _Map()
+    data.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise SpecError(f"{loader.name}:{key_node.start_mark.line + 1}: keys must be text, "
+                            f"got {key!r}")
+        if key in data:
+            raise SpecError(f"{loader.name}:{key_node.start_mark.line + 1}: '{key}' is given twice")
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.lines[key] = value_node.start_mark.line + 1
+    return data
+
+
+class _Map(dict):
+    def __init__(self):
+        super().__init__()
+        self.line = 0
+        self.lines: dict[str, int] = {}
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Reader:
+    """Typed access to a mapping, with messages that give file and line."""
+
+    def __init__(self, path: str, data: _Map, what: str):
+        self.path, self.data, self.what = path, data, what
+
+    def where(self, key: str | None = None) -> str:
+        line = self.data.lines.get(key, self.data.line) if key else self.data.line
+        return f"{self.path}:{line}"
+
+    def fail(self, key: str | None, message: str):
+        raise SpecError(f"{self.where(key)}: {self.what}{message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data and self.data[key] is not None
+
+    def text(self, key: str, default: str | None = None, example: str = "") -> str:
+        if not self.has(key):
+            if default is not None:
+                return default
+            hint = f" (e.g. {key}: {example})" if example else ""
+            raise SpecError(f"{self.path}:{self.data.line}: {self.what}missing '{key}'{hint}")
+        value = self.data[key]
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.fail(key, f"'{key}' must be text, got {value!r}")
+        return str(value).strip()
+
+    def number(self, key: str, default: float | None = None, percent_ok: bool = False) -> float:
+        if not self.has(key):
+            if default is not None:
+                return default
+            raise SpecError(f"{self.path}:{self.data.line}: {self.what}missing '{key}'")
+        value = self.data[key]
+        if percent_ok and isinstance(value, str) and value.strip().endswith("%"):
+            try:
+                return float(value.strip()[:-1]) / 100
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
+                value):
+            self.fail(key, f"'{key}' must be a number, got {value!r}")
+        return float(value)
+
+    def optional_number(self, key: str) -> float | None:
+        return self.number(key) if self.has(key) else None
+
+    def boolean(self, key: str, default: bool) -> bool:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if not isinstance(value, bool):
+            self.fail(key, f"'{key}' must be true or false, got {value!r}")
+        return value
+
+    def items(self, key: str) -> list[_Reader]:
+        if not self.has(key):
+            raise SpecError(f"{self.path}:{self.data.line}: {self.what}missing '{key}'")
+        value = self.data[key]
+        if not isinstance(value, list) or not value:
+            self.fail(key, f"'{key}' must be a list with at least one item")
+        out = []
+        for k, item in enumerate(value, start=1):
+            if not isinstance(item, _Map):
+                self.fail(key, f"'{key}' item {k} must be a mapping")
+            name = item.get("name", f"item {k}")
+            out.append(_Reader(self.path, item, f"{key[:-1].replace('_', ' ')} '{name}': "))
+        return out
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                import difflib
+
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.fail(key, f"unknown key '{key}'{hint}")
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a calculator spec from a YAML file."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise SpecError(f"{p}: no such file") from None
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(f"{p}: refused: {size:,} bytes is more than a spec needs "
+                        f"(limit {MAX_SPEC_BYTES:,})")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_spec(text, str(p))
+
+
+def parse_spec(text: str, path: str = "<spec>") -> Spec:
+    """Validate a calculator spec given as YAML text (``path`` is used in messages)."""
+    loader = _Loader(text)
+    loader.name = path
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "cannot be read"
+        raise SpecError(f"{path}{line}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, _Map):
+        raise SpecError(f"{path}: a spec is a YAML mapping (name:, currency:, inputs:, ...)")
+    top = _Reader(path, data, "")
+    top.check_keys({"name", "version", "description", "currency", "offering", "alternatives",
+                    "inputs", "value_elements", "horizon_years", "discount_rate"})
+    currency = top.text("currency", example="USD")
+    if not currency.isalpha() or not currency.isupper() or len(currency) != 3:
+        top.fail("currency", f"currency must be a three-letter code such as USD, got {currency!r}")
+
+    inputs = tuple(_input(r) for r in top.items("inputs"))
+    _unique(path, "input", inputs)
+    alternatives = tuple(_alternative(r, first=k == 0)
+                         for k, r in enumerate(top.items("alternatives")))
+    _unique(path, "alternative", alternatives)
+    if not top.has("offering") or not isinstance(data["offering"], _Map):
+        raise SpecError(f"{path}:{data.line}: missing 'offering' (name:, one_time:, recurring:)")
+    offering = _alternative(_Reader(path, data["offering"], "offering: "), first=True)
+    elements = tuple(_element(r, inputs, currency) for r in top.items("value_elements"))
+    _unique(path, "value element", elements)
+    horizon = top.number("horizon_years")
+    if horizon != int(horizon) or not 1 <= horizon <= 30:
+        top.fail("horizon_years", f"horizon_years must be a whole number of years from 1 to 30, "
+                                  f"got {horizon:g}")
+    rate = top.number("discount_rate", percent_ok=True)
+    if not 0 <= rate < 1:
+        top.fail("discount_rate", f"discount_rate must be from 0 to 1 (e.g. 0.08 or 8%), "
+                                  f"got {rate:g}")
+    return Spec(
+        name=top.text("name"), currency=currency, offering=offering, alternatives=alternatives,
+        inputs=inputs, elements=elements, horizon_years=int(horizon), discount_rate=rate,
+        version=top.text("version", "1"), description=top.text("description", ""),
+        path=path, text=text,
+    )
+
+
+def _unique(path, what, items):
+    seen = {}
+    for item in items:
+        key = " ".join(item.name.split()).casefold()
+        if key in seen:
+            raise SpecError(f"{path}:{item.line}: {what} '{item.name}' is defined twice "
+                            f"(first on line {seen[key]})")
+        seen[key] = item.line
+
+
+def _input(r: _Reader) -> Input:
+    r.check_keys({"name", "unit", "base", "low", "high", "min", "max", "source"})
+    name = r.text("name")
+    base = r.number("base")
+    low = r.number("low", default=base)
+    high = r.number("high", default=base)
+    lo, hi = r.optional_number("min"), r.optional_number("max")
+    if low > high:
+        r.fail("low", f"low ({low:g}) is greater than high ({high:g})")
+    if lo is not None and hi is not None and lo > hi:
+        r.fail("min", f"min ({lo:g}) is greater than max ({hi:g})")
+    for label, v in (("base", base), ("low", low), ("high", high)):
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            r.fail(label, f"{label} ({v:g}) is outside the allowed range "
+                          f"{_range_text(lo, hi)}")
+    if not low <= base <= high:
+        r.fail("base", f"base ({base:g}) is not between low ({low:g}) and high ({high:g})")
+    return Input(name=name, unit=r.text("unit"), base=base, low=low, high=high, min=lo, max=hi,
+                 source=r.text("source", ""), line=r.data.line)
+
+
+def _range_text(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo:g} to {hi:g}"
+    return f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+
+
+def _alternative(r: _Reader, first: bool) -> Alternative:
+    r.check_keys({"name", "one_time", "recurring", "value_per_year"})
+    value = r.number("value_per_year", 0.0)
+    if first and value != 0:
+        r.fail("value_per_year", "the reference (first) alternative is what value elements "
+                                 "are measured against; its value_per_year must be 0")
+    alt = Alternative(name=r.text("name"), one_time=r.number("one_time", 0.0),
+                      recurring=r.number("recurring", 0.0), value_per_year=value,
+                      line=r.data.line)
+    for label in ("one_time", "recurring"):
+        if getattr(alt, label) < 0:
+            r.fail(label, f"{label} must be 0 or more, got {getattr(alt, label):g}")
+    return alt
+
+
+def _element(r: _Reader, inputs: tuple[Input, ...], currency: str) -> ValueElement:
+    from .. import wordeq
+
+    r.check_keys({"name", "category", "tangible", "equation", "note"})
+    name = r.text("name")
+    category = r.text("category").lower()
+    if category not in CATEGORIES:
+        r.fail("category", f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+    equation = r.text("equation")
+    names = [i.name for i in inputs]
+    try:
+        wordeq.parse(equation, names)
+        unit = wordeq.unit(equation, names, [i.unit for i in inputs])
+    except CvpError as exc:
+        r.fail("equation", exc.message)
+    money = wordeq.money_per_period(unit)
+    if money is None:
+        r.fail("equation", f"its unit is '{unit}', not money per period (e.g. {currency}/year)")
+    if money[0] != currency:
+        r.fail("equation", f"its unit is '{unit}', but the spec's currency is {currency}")
+    return ValueElement(name=name, category=category, tangible=r.boolean("tangible", True),
+                        equation=equation, unit=unit, note=r.text("note", ""), line=r.data.line)
