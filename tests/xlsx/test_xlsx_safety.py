@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import random
 import struct
-import time
 import zipfile
 import zlib
 from pathlib import Path
