@@ -169,7 +169,7 @@ def functions() -> list[Function]:
     return list(REGISTRY.values())
 
 
-_MODULES: Sequence[str] = ("cvp_xl.catalog.value",)
+_MODULES: Sequence[str] = ("cvp_xl.catalog.value", "cvp_xl.catalog.pricing", "cvp_xl.catalog.documentation")  # noqa: E501
 
 
 def _load() -> None:

@@ -1,0 +1,1 @@
+"""Workbook builders: template workbooks written with openpyxl from a spec, share-safe."""

@@ -1,0 +1,413 @@
+"""The positioning workbook: value-element ledger, the three propositions, the value map.
+
+Three sheets, built from a spec (``workbooks/positioning/*.yaml``):
+
+``Ledger``
+    One row per value element: category, tangibility, the supplier's and the customer's view
+    (ours minus the next best alternative's, in money, positive = better for the customer), the
+    source of the customer's figure, and the point type computed by native IF formulas (the
+    translation of ``CVP_POINT_TYPE``) against the parity tolerance.
+``Propositions``
+    The three kinds of value proposition side by side (DOMAIN.md §2), each built from the
+    ledger, with its pitfall flagged where it applies:
+
+    - *all benefits*: every element the supplier sees as at least on par; flagged *benefit
+      assertion* where it is a point of parity or the customer sees no advantage;
+    - *favorable points of difference*: every element the supplier sees as better; flagged
+      *value presumption* where the customer does not value the difference;
+    - *resonating focus*: the n favorable points of difference (both views agree) of greatest
+      value to the customer, as ``CVP_RESONATING_FOCUS`` ranks them (ties: first listed);
+      flagged where the customer's figure has no source (it needs customer value research).
+``Value map``
+    Gale's customer value map: attribute weights and scores per offering, relative quality
+    (translation of ``CVP_VALUE_MAP``) and relative price (``CVP_RELATIVE_PRICE``) against the
+    reference offering, the gap to the fair-value line (``CVP_FAIR_VALUE_GAP``), and a scatter
+    chart with the fair-value line.
+
+Share-safe formulas only (IF, AND, OR, ABS, SIGN, CHOOSE, SUM, SUMPRODUCT, COUNTIF, INDEX,
+MATCH, IFERROR, MIN, MAX); no ``CVP_*`` call.  Written with openpyxl, then recomputed by the
+formulas engine so the file carries formulas and values.  Inputs are styled and unlocked; every
+sheet is protected without a password.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+
+from .. import pricing
+from ..errors import CvpError, CvpValueError
+from ..recalc import recalc
+from ..xlsx.cached import atomic_save_workbook
+from .pricing import (
+    BOLD,
+    NOTE_FONT,
+    TITLE_FONT,
+    _get,
+    _list,
+    _num,
+    _read,
+    _text,
+    native,
+    protect,
+    put_formula,
+    put_header,
+    put_input,
+    put_label,
+    validation,
+)
+
+__all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "CATEGORIES",
+           "TANGIBILITY", "NO_SOURCE", "NOT_ENOUGH"]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "workbooks" / "positioning"
+CATEGORIES = ("technical", "economic", "service", "social")
+TANGIBILITY = ("tangible", "intangible")
+
+PARITY_FLAG = "Benefit assertion: a point of parity"
+NO_ADVANTAGE_FLAG = "Benefit assertion: the customer sees no advantage"
+PRESUMPTION_FLAG = "Value presumption: the customer does not value this difference"
+NO_SOURCE = "Needs customer value research: the customer's figure has no source"
+NOT_ENOUGH = "(fewer favorable points of difference than asked)"
+LEDGER_FIRST = 8  # first element row on the Ledger sheet
+
+
+def load_spec(spec=None) -> dict:
+    """Read and check a positioning spec (a dict or a YAML path; default: the example)."""
+    data, where = _read(spec, EXAMPLES / "process-pump.yaml")
+    out = {
+        "title": _text(data, "title", where, "Positioning"),
+        "currency": _text(data, "currency", where, ""),
+        "unit": _text(data, "unit", where, ""),
+        "tolerance": _num(data, "tolerance", where),
+        "focus_count": _num(data, "focus_count", where, 2),
+    }
+    if out["tolerance"] < 0:
+        raise CvpValueError(f"{where}: tolerance: expected 0 or more, got {out['tolerance']:g}")
+    n = out["focus_count"]
+    if n < 1 or n != int(n):
+        raise CvpValueError(f"{where}: focus_count: expected a whole number of 1 or more, "
+                            f"got {n:g}")
+    elements = _list(data, "elements", where)
+    if not elements:
+        raise CvpValueError(f"{where}: elements: expected at least one value element")
+    out["elements"] = []
+    for i, e in enumerate(elements, start=1):
+        ewhere = f"{where}: elements[{i}]"
+        if not isinstance(e, dict):
+            raise CvpValueError(f"{ewhere}: expected name, category, tangibility, views, source")
+        item = {
+            "name": _text(e, "name", ewhere),
+            "category": _text(e, "category", ewhere).strip().lower(),
+            "tangibility": _text(e, "tangibility", ewhere).strip().lower(),
+            "supplier_view": _num(e, "supplier_view", ewhere),
+            "customer_view": _num(e, "customer_view", ewhere),
+            "source": _text(e, "source", ewhere, ""),
+        }
+        for key, allowed in (("category", CATEGORIES), ("tangibility", TANGIBILITY)):
+            if item[key] not in allowed:
+                raise CvpValueError(f"{ewhere}: {key}: expected one of {', '.join(allowed)}, "
+                                    f"got {item[key]!r}")
+        out["elements"].append(item)
+    out["value_map"] = _value_map(_get(data, "value_map", where), f"{where}: value_map")
+    return out
+
+
+def _value_map(data, where: str) -> dict:
+    if not isinstance(data, dict):
+        raise CvpValueError(f"{where}: expected reference, attributes and offerings")
+    attributes = []
+    for i, a in enumerate(_list(data, "attributes", where), start=1):
+        awhere = f"{where}: attributes[{i}]"
+        if not isinstance(a, dict):
+            raise CvpValueError(f"{awhere}: expected name and weight")
+        attributes.append({"name": _text(a, "name", awhere), "weight": _num(a, "weight", awhere)})
+    offerings = []
+    for i, o in enumerate(_list(data, "offerings", where), start=1):
+        owhere = f"{where}: offerings[{i}]"
+        if not isinstance(o, dict):
+            raise CvpValueError(f"{owhere}: expected name, price and scores")
+        scores = _get(o, "scores", owhere)
+        if not isinstance(scores, list) or len(scores) != len(attributes):
+            raise CvpValueError(f"{owhere}: scores: expected {len(attributes)} scores, one per "
+                                "attribute")
+        offerings.append({"name": _text(o, "name", owhere), "price": _num(o, "price", owhere),
+                          "scores": [_num({"score": v}, "score", owhere) for v in scores]})
+    if not attributes or len(offerings) < 2:
+        raise CvpValueError(f"{where}: expected at least one attribute and two offerings")
+    reference = _text(data, "reference", where)
+    names = [o["name"] for o in offerings]
+    if reference not in names:
+        raise CvpValueError(f"{where}: reference: {reference!r} is not one of the offerings "
+                            f"({', '.join(names)})")
+    ref = offerings[names.index(reference)]
+    weights = [a["weight"] for a in attributes]
+    try:  # the functions' own checks: weights, scores and prices
+        for o in offerings:
+            pricing.value_map(weights, o["scores"], ref["scores"])
+            pricing.relative_price(o["price"], ref["price"])
+    except CvpError as exc:
+        raise type(exc)(f"{where}: {exc.message}") from None
+    return {"reference": reference, "attributes": attributes, "offerings": offerings}
+
+
+# -- the workbook ------------------------------------------------------------------------------
+
+
+def build(path, spec=None) -> Path:
+    """Write the positioning workbook for ``spec`` to ``path``, with formulas and cached values.
+
+    Parameters
+    ----------
+    path : path-like
+        The .xlsx file to write (atomically; replaced if it exists).
+    spec : dict or path-like, optional
+        The inputs (see ``workbooks/positioning/process-pump.yaml``); default: that example.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    s = load_spec(spec)
+    wb = Workbook()
+    ledger = wb.active
+    ledger.title = "Ledger"
+    rows = _ledger(ledger, s)
+    _propositions(wb.create_sheet("Propositions"), s, rows)
+    _value_map_sheet(wb.create_sheet("Value map"), s)
+    for ws in wb.worksheets:
+        protect(ws)
+    path = Path(path)
+    atomic_save_workbook(wb, path)
+    recalc(path)
+    return path
+
+
+def _ledger(ws, s: dict) -> tuple[int, int]:
+    for col, width in zip("ABCDEFG", (34, 12, 12, 14, 14, 44, 22)):
+        ws.column_dimensions[col].width = width
+    put_label(ws["A1"], s["title"], TITLE_FONT)
+    put_label(ws["A2"], "Example figures for illustration, not facts. Views: ours minus the next "
+                        "best alternative's, in money, positive = better for the customer.",
+              NOTE_FONT)
+    put_label(ws["A3"], "Amounts in")
+    put_label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
+    put_label(ws["A4"], "Parity tolerance (largest difference still parity)")
+    put_input(ws["B4"], s["tolerance"], "#,##0")
+    put_label(ws["A5"], "Resonating focus: how many points")
+    put_input(ws["B5"], int(s["focus_count"]), "0")
+    validation(ws, "decimal", "greaterThanOrEqual", "0", None,
+               "Enter a tolerance of 0 or more.").add("B4")
+    validation(ws, "whole", "greaterThanOrEqual", "1", None,
+               "Enter a whole number of 1 or more.").add("B5")
+    head = LEDGER_FIRST - 1
+    put_header(ws, head, 1, ["Value element", "Category", "Tangibility", "Supplier view",
+                             "Customer view", "Source of the customer view", "Point type"])
+    category = validation(ws, "list", None, f'"{",".join(CATEGORIES)}"', None,
+                          f"Choose one of: {', '.join(CATEGORIES)}.")
+    tangibility = validation(ws, "list", None, f'"{",".join(TANGIBILITY)}"', None,
+                             f"Choose one of: {', '.join(TANGIBILITY)}.")
+    first = LEDGER_FIRST
+    last = first + len(s["elements"]) - 1
+    for k, e in enumerate(s["elements"]):
+        r = first + k
+        put_input(ws[f"A{r}"], e["name"])
+        put_input(ws[f"B{r}"], e["category"])
+        put_input(ws[f"C{r}"], e["tangibility"])
+        put_input(ws[f"D{r}"], e["supplier_view"], "#,##0")
+        put_input(ws[f"E{r}"], e["customer_view"], "#,##0")
+        put_input(ws[f"F{r}"], e["source"] or None)
+        put_formula(ws[f"G{r}"], native("CVP_POINT_TYPE", f"D{r}", f"E{r}", "$B$4"))
+    category.add(f"B{first}:B{last}")
+    tangibility.add(f"C{first}:C{last}")
+    r = last + 2
+    put_label(ws[f"A{r}"], "Count of each point type", BOLD)
+    for k, kind in enumerate(pricing.POINT_TYPES, start=1):
+        put_label(ws[f"A{r + k}"], kind)
+        put_formula(ws[f"B{r + k}"], f'=COUNTIF($G${first}:$G${last},"{kind}")', "0")
+    return first, last
+
+
+def _propositions(ws, s: dict, ledger_rows: tuple[int, int]) -> None:
+    first, last = ledger_rows
+    n = last - first + 1
+    for col, width in zip("ABCDEFGHIJKLMN", (6, 32, 40, 32, 44, 32, 52, 10, 14, 10, 44, 12, 10,
+                                              52)):
+        ws.column_dimensions[col].width = width
+    put_label(ws["A1"], "Three kinds of value proposition, built from the ledger", TITLE_FONT)
+    put_label(ws["A2"], "Anderson, Narus and van Rossum (HBR 2006): each kind with its pitfall "
+                        "flagged where it applies.", NOTE_FONT)
+    put_header(ws, 3, 1, ["#", "All benefits", "Pitfall", "Favorable points of difference",
+                          "Pitfall", "Resonating focus", "Evidence"])
+    notes = ["", "Every element we see as at least on par", "benefit assertion",
+             "Every element we see as better than the alternative", "value presumption",
+             "The n agreed favorable points of difference of greatest value to the customer",
+             "needs customer value research"]
+    for col, note in enumerate(notes, start=1):
+        put_label(ws.cell(4, col), note, NOTE_FONT)
+        ws.cell(4, col).alignment = Alignment(wrap_text=True, vertical="top")
+
+    # Workings: one row per ledger element.
+    w0 = 5 + n + 2
+    w1 = w0 + n - 1
+    put_label(ws[f"A{w0 - 2}"], "Workings (one row per ledger element)", BOLD)
+    put_header(ws, w0 - 1, 1, ["Row", "Value element", "Point type", "Supplier view",
+                               "Customer view", "Source", "In all benefits", "Count",
+                               "All-benefits pitfall", "In points of difference", "Count",
+                               "Points-of-difference pitfall", "Focus candidate", "Focus rank",
+                               "Focus evidence"])
+    tol, focus_n = "Ledger!$B$4", "Ledger!$B$5"
+    for k in range(n):
+        i, lr = w0 + k, first + k
+        ws[f"A{i}"] = k + 1
+        put_formula(ws[f"B{i}"], f"=Ledger!A{lr}")
+        put_formula(ws[f"C{i}"], f"=Ledger!G{lr}")
+        put_formula(ws[f"D{i}"], f"=Ledger!D{lr}", "#,##0")
+        put_formula(ws[f"E{i}"], f"=Ledger!E{lr}", "#,##0")
+        put_formula(ws[f"F{i}"], f'=IF(Ledger!F{lr}="","",Ledger!F{lr})')
+        put_formula(ws[f"G{i}"], f"=IF(D{i}>=-{tol},1,0)", "0")
+        put_formula(ws[f"H{i}"], f"=SUM(G${w0}:G{i})", "0")
+        put_formula(ws[f"I{i}"], f'=IF(AND(G{i}=1,E{i}<={tol}),IF(C{i}="parity",'
+                                 f'"{PARITY_FLAG}","{NO_ADVANTAGE_FLAG}"),"")')
+        put_formula(ws[f"J{i}"], f"=IF(D{i}>{tol},1,0)", "0")
+        put_formula(ws[f"K{i}"], f"=SUM(J${w0}:J{i})", "0")
+        put_formula(ws[f"L{i}"], f'=IF(AND(J{i}=1,E{i}<={tol}),"{PRESUMPTION_FLAG}","")')
+        put_formula(ws[f"M{i}"], f'=IF(AND(C{i}="favorable difference",E{i}>0),1,0)', "0")
+        put_formula(ws[f"N{i}"],
+                    f"=IF(M{i}=1,SUMPRODUCT((M${w0}:M${w1}=1)*(E${w0}:E${w1}>E{i}))"
+                    f"+SUMPRODUCT((M${w0}:M{i}=1)*(E${w0}:E{i}=E{i})),\"\")", "0")
+        put_formula(ws[f"O{i}"], f'=IF(F{i}="","{NO_SOURCE}","Documented: "&F{i})')
+    ws.column_dimensions["O"].width = 52
+
+    # The three propositions side by side.
+    def pick(values_col: str, count_col: str, row: int) -> str:
+        return (f'=IFERROR(INDEX(${values_col}${w0}:${values_col}${w1},'
+                f'MATCH($A{row},${count_col}${w0}:${count_col}${w1},0)),"")')
+
+    for k in range(n):
+        row = 5 + k
+        ws[f"A{row}"] = k + 1
+        put_formula(ws[f"B{row}"], pick("B", "H", row))
+        put_formula(ws[f"C{row}"], pick("I", "H", row))
+        put_formula(ws[f"D{row}"], pick("B", "K", row))
+        put_formula(ws[f"E{row}"], pick("L", "K", row))
+        put_formula(ws[f"F{row}"], f'=IF({k + 1}>{focus_n},"",IFERROR(INDEX($B${w0}:$B${w1},'
+                                   f'MATCH({k + 1},$N${w0}:$N${w1},0)),"{NOT_ENOUGH}"))',
+                    bold=True)
+        put_formula(ws[f"G{row}"], f'=IF({k + 1}>{focus_n},"",IFERROR(INDEX($O${w0}:$O${w1},'
+                                   f'MATCH({k + 1},$N${w0}:$N${w1},0)),""))')
+
+
+def _value_map_sheet(ws, s: dict) -> None:
+    vm = s["value_map"]
+    attrs, offers = vm["attributes"], vm["offerings"]
+    m, k = len(attrs), len(offers)
+    ref_index = [o["name"] for o in offers].index(vm["reference"])
+    ws.column_dimensions["A"].width = 30
+    for j in range(k + 4):
+        ws.column_dimensions[get_column_letter(2 + j)].width = 16
+    put_label(ws["A1"], "Customer value map (Gale)", TITLE_FONT)
+    put_label(ws["A2"], "Relative quality = sum of w x 100 / sum(w) x (score / reference's score); "
+                        "relative price = 100 x price / reference's price. 100 = the reference.",
+              NOTE_FONT)
+    put_label(ws["A3"], "Reference offering (next best alternative)")
+    ref_col = get_column_letter(3 + ref_index)
+    put_formula(ws["B3"], f"={ref_col}5", bold=True)
+
+    put_header(ws, 5, 1, ["Attribute", "Weight"])
+    a0, a1 = 6, 6 + m - 1
+    price_row = a1 + 1
+    weights_dv = validation(ws, "decimal", "greaterThanOrEqual", "0", None,
+                            "Enter a weight of 0 or more.")
+    scores_dv = validation(ws, "decimal", "greaterThanOrEqual", "0", None,
+                           "Enter a score of 0 or more.")
+    for j, o in enumerate(offers):
+        col = get_column_letter(3 + j)
+        put_input(ws[f"{col}5"], o["name"])
+        ws[f"{col}5"].font = BOLD
+        for i, score in enumerate(o["scores"]):
+            put_input(ws[f"{col}{a0 + i}"], score, "0.0")
+        put_input(ws[f"{col}{price_row}"], o["price"], "#,##0")
+        scores_dv.add(f"{col}{a0}:{col}{price_row}")
+    for i, a in enumerate(attrs):
+        put_input(ws[f"A{a0 + i}"], a["name"])
+        put_input(ws[f"B{a0 + i}"], a["weight"], "0")
+    weights_dv.add(f"B{a0}:B{a1}")
+    put_label(ws[f"A{price_row}"], "Price", BOLD)
+
+    r0 = price_row + 3
+    put_header(ws, r0 - 1, 1, ["Offering", "Relative quality", "Relative price",
+                               "Gap to the fair-value line", "Position"])
+    ws.column_dimensions["E"].width = 56
+    weights = f"$B${a0}:$B${a1}"
+    ref_scores = f"${ref_col}${a0}:${ref_col}${a1}"
+    for j in range(k):
+        col, r = get_column_letter(3 + j), r0 + j
+        put_formula(ws[f"A{r}"], f"={col}5")
+        put_formula(ws[f"B{r}"], native("CVP_VALUE_MAP", weights, f"{col}{a0}:{col}{a1}",
+                                        ref_scores), "0.0")
+        put_formula(ws[f"C{r}"], native("CVP_RELATIVE_PRICE", f"{col}{price_row}",
+                                        f"${ref_col}${price_row}"), "0.0")
+        put_formula(ws[f"D{r}"], native("CVP_FAIR_VALUE_GAP", f"B{r}", f"C{r}"), "0.0",
+                    bold=True)
+        put_formula(ws[f"E{r}"], f'=IF(D{r}>0,"Below/right of the fair-value line: better '
+                                 f'customer value",IF(D{r}<0,"Above/left of the fair-value '
+                                 f'line: worse customer value","On the fair-value line"))')
+    r1 = r0 + k - 1
+    line0 = r1 + 2
+    put_label(ws[f"A{line0}"], "Fair-value line (relative quality = relative price)", BOLD)
+    put_formula(ws[f"B{line0 + 1}"], f"=MIN(B{r0}:C{r1})-10", "0.0")
+    put_formula(ws[f"C{line0 + 1}"], f"=B{line0 + 1}", "0.0")
+    put_formula(ws[f"B{line0 + 2}"], f"=MAX(B{r0}:C{r1})+10", "0.0")
+    put_formula(ws[f"C{line0 + 2}"], f"=B{line0 + 2}", "0.0")
+    put_label(ws[f"A{line0 + 1}"], "from")
+    put_label(ws[f"A{line0 + 2}"], "to")
+
+    chart = ScatterChart()
+    chart.title = "Customer value map"
+    chart.scatterStyle = "lineMarker"
+    chart.x_axis.title = "Relative quality (100 = reference)"
+    chart.y_axis.title = "Relative price (100 = reference)"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    sheet = ws.title.replace("'", "''")
+    colors = ("1F4E78", "C00000", "70AD47", "ED7D31", "7030A0", "00B0F0")
+    for j in range(k):
+        r = r0 + j
+        color = colors[j % len(colors)]
+        series = Series(Reference(ws, min_col=3, min_row=r), Reference(ws, min_col=2, min_row=r))
+        series.tx = SeriesLabel(strRef=StrRef(f"'{sheet}'!$A${r}"))
+        series.marker.symbol = "circle"
+        series.marker.size = 9
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=color)
+        series.marker.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.noFill = True
+        chart.series.append(series)
+    fair = Series(Reference(ws, min_col=3, min_row=line0 + 1, max_row=line0 + 2),
+                  Reference(ws, min_col=2, min_row=line0 + 1, max_row=line0 + 2),
+                  title="Fair-value line")
+    fair.marker.symbol = "none"
+    fair.graphicalProperties.line.solidFill = "7F7F7F"
+    fair.graphicalProperties.line.dashStyle = "dash"
+    chart.series.append(fair)
+    chart.legend.position = "r"
+    chart.height, chart.width = 10, 16
+    ws.add_chart(chart, "G5")
+
+
+def build_example_workbooks(out_dir) -> list[Path]:
+    """Build a positioning workbook for every example spec in ``workbooks/positioning/``.
+
+    Each ``NAME.yaml`` becomes ``out_dir / "positioning-NAME.xlsx"``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [build(out / f"positioning-{spec.stem}.xlsx", spec)
+            for spec in sorted(EXAMPLES.glob("*.yaml"))]
