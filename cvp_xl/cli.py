@@ -93,5 +93,57 @@ def demo(out_dir):
     run_demo(out_dir, echo=click.echo)
 
 
+@main.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the calculator (default: SPEC with .xlsx).")
+@click.option("--scenario", type=click.Choice(["Base", "Low", "High", "Conservative"]),
+              default="Base", show_default=True, help="The case selected when the file opens.")
+@click.option("--customer", default=None, help="Customer name shown on the Summary.")
+def build(spec_path, output, scenario, customer):
+    """Build a share-safe value calculator from a YAML SPEC."""
+    from .calculator.builder import build as build_calculator
+    from .calculator.spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(spec_path)
+    except SpecError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    output = output or spec_path.with_suffix(".xlsx")
+    build_calculator(spec, output, scenario=scenario, customer=customer)
+    click.echo(f"{output}: calculator '{spec.name}' with {len(spec.inputs)} inputs and "
+               f"{len(spec.elements)} value elements")
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+def check(book):
+    """List every problem in a filled-in calculator by cell; exit 1 when there is one."""
+    from .calculator.check import check_calculator
+
+    problems = check_calculator(book)
+    for p in problems:
+        click.echo(str(p))
+    if problems:
+        click.echo(f"{book}: {len(problems)} problem{'s' * (len(problems) != 1)}", err=True)
+        sys.exit(1)
+    click.echo(f"{book}: no problems found")
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of rewriting BOOK in place.")
+def share(book, output):
+    """Make BOOK compute without the add-in: CVP_* calls become native formulas or values."""
+    from .share import share as run
+
+    changes = run(book, output)
+    for change in changes:
+        click.echo(str(change))
+    click.echo(f"{output or book}: {len(changes)} cell{'s' * (len(changes) != 1)} changed")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,12 +13,12 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from .hosts.native import to_native
 from .recalc import recalc
+from .share import share
 from .xlsx.cached import atomic_save_workbook
 from .xlsx.write import set_value
 
-__all__ = ["build_deals_workbook", "share_copy", "run_demo", "DEALS_CSV"]
+__all__ = ["build_deals_workbook", "run_demo", "DEALS_CSV"]
 
 DEALS_CSV = Path(__file__).resolve().parent.parent / "workbooks" / "examples" / "deals.csv"
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -73,24 +73,6 @@ def build_deals_workbook(path: Path, deals=None) -> Path:
     return path
 
 
-def share_copy(src: Path, dst: Path) -> list[str]:
-    """Write a copy of ``src`` whose CVP_* calls are native formulas; list what changed."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(src)
-    changed = []
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f" and isinstance(cell.value, str):
-                    native = to_native(cell.value)
-                    if native != cell.value:
-                        changed.append(f"{ws.title}!{cell.coordinate}: {cell.value} -> {native}")
-                        cell.value = native
-    atomic_save_workbook(wb, dst)
-    return changed
-
-
 def run_demo(out_dir: Path, echo=print) -> dict:
     """Build, translate and recompute the example workbooks; print the results."""
     import pandas as pd
@@ -98,7 +80,7 @@ def run_demo(out_dir: Path, echo=print) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     book = build_deals_workbook(out_dir / "deals.xlsx")
     shared = out_dir / "deals-shared.xlsx"
-    changed = share_copy(book, shared)
+    changed = share(book, shared)
     results = {}
     for path in (book, shared):
         result = recalc(path)

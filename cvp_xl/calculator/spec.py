@@ -31,6 +31,8 @@ __all__ = ["Spec", "Input", "ValueElement", "Alternative", "SpecError", "load_sp
 
 CATEGORIES = ("technical", "economic", "service", "social")
 SCENARIOS = ("Base", "Low", "High", "Conservative")
+#: Periods a value element may be expressed in, and how many make a year (exactly).
+PERIODS_PER_YEAR = {"year": 1.0, "quarter": 4.0, "month": 12.0}
 CONSERVATIVE_FACTOR = 0.5  # the conservative case halves every benefit claim
 MAX_SPEC_BYTES = 1 << 20
 
@@ -348,9 +350,11 @@ def _element(r: _Reader, inputs: tuple[Input, ...], currency: str) -> ValueEleme
         unit = wordeq.unit(equation, names, [i.unit for i in inputs])
     except CvpError as exc:
         r.fail("equation", exc.message)
-    money = wordeq.money_per_period(unit)
+    money = wordeq.currency_and_period(unit)
     if money is None:
         r.fail("equation", f"its unit is '{unit}', not money per period (e.g. {currency}/year)")
+    if money[1] not in PERIODS_PER_YEAR:
+        r.fail("equation", f"its unit is '{unit}'; express it per year, quarter or month")
     if money[0] != currency:
         r.fail("equation", f"its unit is '{unit}', but the spec's currency is {currency}")
     return ValueElement(name=name, category=category, tangible=r.boolean("tangible", True),
