@@ -1,0 +1,238 @@
+"""Built calculators: LibreOffice and the formulas engine recompute what the file carries.
+
+For every example spec and every scenario the workbook is built once; one
+LibreOffice run recomputes all of them.  Every formula cell must equal the
+value cached in the file (1e-9 relative), and the key results must equal
+the Python model of the spec.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from helpers import close, requires_libreoffice
+
+from cvp_xl.calculator import load_spec, parse_spec
+from cvp_xl.calculator import model as calc_model
+from cvp_xl.calculator.builder import build
+from cvp_xl.calculator.spec import SCENARIOS
+from cvp_xl.cli import main
+from cvp_xl.recalc import compute, recalc
+from cvp_xl.xlsx.sharesafe import unsafe_functions
+
+SPECS = sorted(  # fleet-routing, low-voc-coating, packaging-line-maintenance
+    (Path(__file__).resolve().parents[2] / "workbooks" / "calculators").glob("*.yaml"))
+CASES = [(p, s) for p in SPECS for s in SCENARIOS]
+IDS = [f"{p.stem}-{s}" for p, s in CASES]
+RESULT_KEYS = ["total_per_year", "differential", "incentive_s", "breakeven_price", "roi",
+               "payback", "npv"]
+
+
+def _same(a, b) -> bool:
+    a = "" if a is None else a
+    b = "" if b is None else b
+    return close(a, b)
+
+
+def formula_cells(path: Path) -> dict:
+    """Every formula cell with the value cached in the file."""
+    formulas = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    return {(ws.title, c.coordinate): values[ws.title][c.coordinate].value
+            for ws in formulas.worksheets for row in ws.iter_rows() for c in row
+            if c.data_type == "f"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("calculators")
+    books = {}
+    for path, scenario in CASES:
+        spec = load_spec(path)
+        target = out / f"{path.stem}-{scenario}.xlsx"
+        layout = build(spec, target, scenario=scenario)
+        books[(path, scenario)] = (spec, target, layout)
+    # a filled-in copy with a bad input, recomputed alongside
+    spec, base, layout = books[(SPECS[0], "Base")]
+    bad = out / "bad-input.xlsx"
+    shutil.copy(base, bad)
+    wb = openpyxl.load_workbook(bad)
+    first = spec.inputs[2]
+    wb["Inputs"][f"D{layout.input_rows[first.name]}"] = "abc"
+    wb.save(bad)
+    return books, bad, (spec, layout, first)
+
+
+@pytest.fixture(scope="module")
+def libreoffice(built):
+    from cvp_xl.hosts.libreoffice import libreoffice_values_many
+
+    books, bad, _ = built
+    paths = [target for _, target, _ in books.values()] + [bad]
+    values = libreoffice_values_many(paths)
+    return dict(zip(paths, values))
+
+
+@requires_libreoffice
+@pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
+def test_libreoffice_recomputes_the_cached_values(path, scenario, built, libreoffice):
+    books, _, _ = built
+    _, target, _ = books[(path, scenario)]
+    lo = libreoffice[target]
+    cells = formula_cells(target)
+    assert len(cells) > 100
+    wrong = {k: (lo.get(k), v) for k, v in cells.items() if not _same(lo.get(k), v)}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
+def test_cached_values_are_the_python_model(path, scenario, built):
+    books, _, _ = built
+    spec, target, layout = books[(path, scenario)]
+    results = calc_model.evaluate(spec, scenario=scenario)
+    summary = openpyxl.load_workbook(target, data_only=True)["Summary"]
+    for key in RESULT_KEYS:
+        expected = getattr(results, key if key != "total_per_year" else "total_per_year")
+        assert _same(summary[layout.results[key]].value, expected), key
+    assert summary[layout.results["next_best"]].value == spec.alternatives[results.next_best].name
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_the_formulas_engine_recomputes_the_cached_values(path, built):
+    books, _, _ = built
+    _, target, _ = books[(path, "Conservative")]
+    engine = compute(target).values
+    cells = formula_cells(target)
+    wrong = {k: (engine.get(k), v) for k, v in cells.items() if not _same(engine.get(k), v)}
+    assert wrong == {}
+
+
+def test_hand_calculation_of_one_element(built):
+    # packaging line, base: (24 - 9) stops/year x 3.5 hours/stop x 4,200 USD/hour = 220,500
+    books, _, _ = built
+    path = next(p for p in SPECS if p.stem == "packaging-line-maintenance")
+    spec, target, layout = books[(path, "Base")]
+    value = openpyxl.load_workbook(target, data_only=True)["Value"]
+    row = layout.element_rows["Margin saved from fewer unplanned stops"]
+    assert value[f"G{row}"].value == 220_500
+    conservative = books[(path, "Conservative")][1]
+    value = openpyxl.load_workbook(conservative, data_only=True)["Value"]
+    assert value[f"G{row}"].value == 110_250  # every claim halved
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_only_share_safe_functions(path, built):
+    books, _, _ = built
+    assert unsafe_functions(books[(path, "Base")][1]) == []
+
+
+@requires_libreoffice
+def test_a_bad_input_says_what_is_wrong_in_words(built, libreoffice):
+    books, bad, (spec, layout, first) = built
+    lo = libreoffice[bad]
+    assert lo[("Summary", "B5")] == f"Fix {first.name}: not a number"
+    assert lo[("Summary", layout.results["differential"])] == "check inputs"
+    assert lo[("Summary", layout.results["total_per_year"])] == "check inputs"
+
+
+def test_check_lists_every_problem_by_cell(built, tmp_path):
+    books, bad, (spec, layout, first) = built
+    path = tmp_path / "two-problems.xlsx"
+    shutil.copy(bad, path)
+    wb = openpyxl.load_workbook(path)
+    second = spec.inputs[0]
+    r2 = layout.input_rows[second.name]
+    wb["Inputs"][f"E{r2}"] = None
+    wb["Inputs"][f"F{r2}"] = -5
+    wb.save(path)
+    result = CliRunner().invoke(main, ["check", str(path)])
+    r1 = layout.input_rows[first.name]
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"Inputs!E{r2}: '{second.name}' (low) is blank; expected a number in {second.unit}",
+        f"Inputs!F{r2}: '{second.name}' (high) = -5 is outside the allowed range at least 0",
+        f"Inputs!D{r1}: '{first.name}' (base): expected a number in {first.unit}, got 'abc'",
+    ]
+    clean = CliRunner().invoke(main, ["check", str(books[(SPECS[0], "Base")][1])])
+    assert clean.exit_code == 0
+
+
+def test_customer_edits_then_recalc_equal_a_rebuilt_calculator(built, tmp_path):
+    books, _, _ = built
+    spec, target, layout = books[(SPECS[1], "Base")]
+    edited = tmp_path / "edited.xlsx"
+    shutil.copy(target, edited)
+    wb = openpyxl.load_workbook(edited)
+    new = {spec.inputs[0].name: spec.inputs[0].base * 1.5, spec.inputs[3].name: 7.25}
+    for name, v in new.items():
+        wb["Inputs"][f"D{layout.input_rows[name]}"] = v
+    wb.save(edited)
+    recalc(edited)
+    rebuilt = tmp_path / "rebuilt.xlsx"
+    build(spec, rebuilt, given=new)
+    got = openpyxl.load_workbook(edited, data_only=True)["Summary"]
+    want = openpyxl.load_workbook(rebuilt, data_only=True)["Summary"]
+    for key in RESULT_KEYS:
+        assert _same(got[layout.results[key]].value, want[layout.results[key]].value), key
+
+
+def test_protection_inputs_unlocked_formulas_locked(built):
+    books, _, _ = built
+    spec, target, layout = books[(SPECS[0], "Base")]
+    wb = openpyxl.load_workbook(target)
+    inputs = wb["Inputs"]
+    assert inputs.protection.sheet and not inputs.protection.password
+    r = layout.input_rows[spec.inputs[0].name]
+    assert not inputs[f"D{r}"].protection.locked
+    assert inputs[f"C{r}"].protection.locked and inputs[f"C{r}"].data_type == "f"
+    assert not wb["Summary"]["B4"].protection.locked
+    assert [dv.sqref for dv in inputs.data_validations.dataValidation][0] is not None
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    packaging = next(p for p in SPECS if p.stem == "packaging-line-maintenance")
+    text = (packaging.read_text(encoding="utf-8")
+            .replace("source: Customer's maintenance log, last 12 months (example)",
+                     "source: '=HYPERLINK(\"http://example.invalid\",\"click\")'")
+            .replace("source: Customer's production reports (example)", "source: '+1 555'")
+            .replace("source: Customer's finance team (example)", "source: '-see note'")
+            .replace("source: Quality department estimate (example)", "source: '@risk'"))
+    spec = parse_spec(text, "injected.yaml")
+    path = tmp_path / "injected.xlsx"
+    layout = build(spec, path)
+    ws = openpyxl.load_workbook(path)["Inputs"]
+    sources = [ws[f"I{layout.input_rows[i.name]}"] for i in spec.inputs[:5]]
+    assert [c.value for c in sources] == [
+        '=HYPERLINK("http://example.invalid","click")',
+        "Field value assessment at three reference plants (example)", "+1 555", "-see note",
+        "@risk"]
+    assert all(c.data_type == "s" for c in sources)
+    about = openpyxl.load_workbook(path)["About"]
+    spec_lines = [c.value for c in about["A"] if isinstance(c.value, str)]
+    assert any(line.startswith("  - name:") for line in spec_lines)
+    assert not any(c.data_type == "f" for c in about["A"])
+
+
+def test_build_command(tmp_path):
+    out = tmp_path / "calc.xlsx"
+    result = CliRunner().invoke(main, ["build", str(SPECS[0]), "-o", str(out),
+                                       "--customer", "Acme"])
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    summary = openpyxl.load_workbook(out, data_only=True)["Summary"]
+    assert summary["B2"].value == "Acme"
+    assert isinstance(summary["D16"].value, (int, float)) and not math.isnan(summary["D16"].value)
+
+
+def test_build_command_reports_a_bad_spec(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ninputs: [\n")
+    result = CliRunner().invoke(main, ["build", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {bad}:3: not valid YAML: expected the node content, but " \
+                            f"found '<stream end>'\n"
