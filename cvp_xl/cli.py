@@ -145,5 +145,120 @@ def share(book, output):
     click.echo(f"{output or book}: {len(changes)} cell{'s' * (len(changes) != 1)} changed")
 
 
+def _load_spec_or_exit(path):
+    from .calculator.spec import SpecError, load_spec
+
+    try:
+        return load_spec(path)
+    except SpecError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The table to write: .csv or .xlsx.")
+def customers(spec_path, output):
+    """Write the customer table a batch needs: id, name, one column per input of SPEC."""
+    from .batch import customer_table
+
+    spec = _load_spec_or_exit(spec_path)
+    customer_table(spec, output)
+    click.echo(f"{output}: customer_id, customer_name and {len(spec.inputs)} input columns, "
+               f"one example row of base values")
+
+
+@main.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customers", "table_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Customer table (.csv or .xlsx), as `cvp-xl customers` writes it.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the calculators, summary.xlsx and summary.csv.")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Build in this many processes.")
+@click.option("--force", is_flag=True, help="Rewrite files that are already up to date.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def batch(spec_path, table_path, out_dir, jobs, force, quiet):
+    """Build one calculator per customer row; report bad rows and go on with the rest.
+
+    Exit 0 when every row was written or up to date, 1 when a row was skipped
+    or a file failed, 2 when the spec or the table cannot be used.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    from .batch import build_many, read_table
+
+    spec = _load_spec_or_exit(spec_path)
+    table = read_table(table_path)
+    executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
+    try:
+        with tqdm(total=len(table), unit="file", disable=quiet, file=sys.stderr) as bar:
+            report = build_many(spec, table, out_dir, executor=executor, force=force,
+                                progress=bar.update, source=str(table_path))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    for p in report.problems:
+        click.echo(f"{table_path}: {p}", err=True)
+    for cid, message in report.failed:
+        click.echo(f"customer '{cid}': failed: {message}", err=True)
+    click.echo(f"{out_dir}: {len(report.written)} written, {len(report.up_to_date)} up to date, "
+               f"{len(report.problems)} problem{'s' * (len(report.problems) != 1)} in the table, "
+               f"{len(report.failed)} failed; summary in {out_dir / 'summary.xlsx'}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("track")
+@click.argument("tracker", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--add", "period_csv", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of entries to append: customer, period, period end, promised, "
+                   "documented, verified by.")
+def track_cmd(tracker, period_csv):
+    """Append a period's promised and documented values to the value TRACKER.
+
+    Earlier entries are never touched.  A customer and period already in the
+    tracker (or twice in the CSV), an unknown customer or a bad line refuses
+    the whole file: every problem is listed, TRACKER is left byte for byte as
+    it was, and the exit code is 2.  Otherwise the tracker is recomputed and
+    written atomically.
+    """
+    from .workbooks.tracker import add_period
+
+    added = add_period(tracker, period_csv)
+    periods = sorted({e["period"] for e in added})
+    click.echo(f"{tracker}: {len(added)} entr{'y' if len(added) == 1 else 'ies'} added "
+               f"({', '.join(periods)}); recalculated")
+
+
+@main.command("cases")
+@click.argument("tracker", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "cases_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The case-history workbook to append to (created when missing).")
+def cases_cmd(tracker, cases_path):
+    """Turn the verified entries of TRACKER into case histories in CASES.
+
+    An entry is verified when its 'verified by' cell is filled.  Entries already
+    in CASES (same customer, value element and period) are skipped.  A verified
+    entry that cannot become a case (e.g. its customer has no category on the
+    Customers sheet) refuses the run with every problem listed (exit 2).
+    """
+    from .workbooks.tracker import export_cases
+
+    added, skipped, total = export_cases(tracker, cases_path)
+    if added.empty:
+        click.echo(f"{cases_path}: no new verified entries in {tracker} ({skipped} already "
+                   f"there); not written")
+        return
+    click.echo(f"{cases_path}: {len(added)} case histor{'y' if len(added) == 1 else 'ies'} "
+               f"added from {tracker} ({skipped} already there); {total} in all")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,6 +13,7 @@ Sheets: Summary (one printed page), Inputs, Value, Sensitivity, About.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +94,7 @@ def _guard(formula: str) -> str:
 def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str = "Base",
           built_at: dt.datetime | None = None, customer: str | None = None,
           results: model.Results | None = None, sens: list[dict] | None = None,
-          properties: dict | None = None) -> Layout:
+          properties: dict | None = None, cached: bool = True) -> Layout:
     """Write the calculator for ``spec`` to ``path`` (atomically), with cached values.
 
     ``given`` holds a customer's own figures (input name -> number) that
@@ -101,6 +102,7 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
     the file opens.  ``results`` and ``sens`` may be passed in when they were
     computed already (the batch path evaluates all customers at once);
     ``properties`` are written as custom document properties (text).
+    ``cached=False`` writes the formulas alone (the benchmark's floor).
     """
     results = results if results is not None else model.evaluate(spec, given, scenario)
     sens = sens if sens is not None else model.sensitivity(spec, given)
@@ -131,12 +133,18 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
         ws.protection.formatRows = False
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not cached:
+        from ..xlsx.cached import atomic_save_workbook
+
+        atomic_save_workbook(wb, path)
+        return layout
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx",
                                      delete=False) as handle:
         tmp = Path(handle.name)
     try:
         wb.save(tmp)
-        write_cached_values(tmp, path, book.values)  # atomic: path is whole or untouched
+        # atomic: path is whole or untouched; tmp was written just now by openpyxl
+        write_cached_values(tmp, path, book.values, check=False)
     finally:
         tmp.unlink(missing_ok=True)
     return layout
@@ -269,7 +277,13 @@ def _refs(spec, layout, column: str, override: tuple[str, str] | None = None) ->
 
 
 def _element_expr(el, refs) -> str:
-    return wordeq.to_formula(el.equation, refs)[1:]
+    return _formula(el.equation, tuple(sorted(refs.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _formula(equation: str, refs: tuple) -> str:
+    """The native expression of a word equation; the same for every customer of a batch."""
+    return wordeq.to_formula(equation, dict(refs))[1:]
 
 
 def _value_sheet(spec, ws, book, layout, results) -> None:

@@ -54,6 +54,7 @@ def write_cached_values(
     values: Mapping[tuple[str, str], object],
     *,
     sheet_names: Iterable[str] | None = None,
+    check: bool = True,
 ) -> None:
     """Copy the workbook `src` to `dst`, with cached values written into its formula cells.
 
@@ -76,6 +77,9 @@ def write_cached_values(
         - ``str``: ``t="str"``, ``<v>`` the text (at most 32,767 characters, XML characters only).
         - :class:`ErrorValue`: ``t="e"``, ``<v>`` the code, one of ``ERROR_LITERALS``.
         - ``None``: the ``<v>`` element and the ``t`` attribute are removed.
+    check : bool
+        Check `src` with :func:`~cvp_xl.xlsx.safety.check_xlsx` first (the default).  Only a
+        caller that has just written `src` itself may pass False.
     sheet_names : iterable of str, optional
         Write only to these sheets; entries of `values` for other sheets are ignored.  A name that
         is not a worksheet of `src` raises ``WorkbookError``.  Default: every sheet.
@@ -112,7 +116,8 @@ def write_cached_values(
     """
     name = os.fspath(src)
     wanted = _encode_values(values)
-    check_xlsx(src)
+    if check:
+        check_xlsx(src)
     with (
         atomic_path(dst) as tmp,
         zipfile.ZipFile(name) as archive,
