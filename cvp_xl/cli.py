@@ -260,5 +260,28 @@ def cases_cmd(tracker, cases_path):
                f"added from {tracker} ({skipped} already there); {total} in all")
 
 
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--spec", "spec_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The new version of the spec.")
+def upgrade(folder, spec_path):
+    """Rebuild every calculator in FOLDER from a new spec, carrying over customer values.
+
+    The old files are kept in FOLDER/previous-<timestamp>/.
+    """
+    from .upgrade import upgrade as run
+
+    spec = _load_spec_or_exit(spec_path)
+    report = run(folder, spec)
+    for line in report.lines:
+        click.echo(line)
+    for path, message in report.failed:
+        click.echo(f"{path.name}: not upgraded: {message}", err=True)
+    where = f"; old files in {report.backup}" if report.backup else ""
+    click.echo(f"{folder}: {len(report.upgraded)} upgraded, {len(report.failed)} failed{where}")
+    if report.failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -31,10 +31,12 @@ from ..xlsx.write import set_text
 from . import model
 from .spec import CONSERVATIVE_FACTOR, SCENARIOS, Spec
 
-__all__ = ["build", "Layout", "INPUT_FIRST_ROW", "TEMPLATE_VERSION"]
+__all__ = ["build", "Layout", "INPUT_FIRST_ROW", "TEMPLATE_VERSION", "CARRIED_SHEET"]
 
 TEMPLATE_VERSION = f"calculator/1 (cvp-xl {__version__})"
 INPUT_FIRST_ROW = 5
+CARRIED_SHEET = "Carried over"
+CARRIED_COLUMNS = ("Input", "Unit", "Base", "Low", "High", "Source")
 CHECK_INPUTS = "check inputs"
 OK = "ok"
 
@@ -94,7 +96,8 @@ def _guard(formula: str) -> str:
 def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str = "Base",
           built_at: dt.datetime | None = None, customer: str | None = None,
           results: model.Results | None = None, sens: list[dict] | None = None,
-          properties: dict | None = None, cached: bool = True) -> Layout:
+          properties: dict | None = None, cached: bool = True,
+          carried: list[dict] | None = None) -> Layout:
     """Write the calculator for ``spec`` to ``path`` (atomically), with cached values.
 
     ``given`` holds a customer's own figures (input name -> number) that
@@ -103,6 +106,8 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
     computed already (the batch path evaluates all customers at once);
     ``properties`` are written as custom document properties (text).
     ``cached=False`` writes the formulas alone (the benchmark's floor).
+    ``carried`` lists inputs of an earlier version of the spec that this one
+    no longer has (``cvp-xl upgrade``): they are kept in a sheet of their own.
     """
     results = results if results is not None else model.evaluate(spec, given, scenario)
     sens = sens if sens is not None else model.sensitivity(spec, given)
@@ -122,6 +127,8 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
     _summary_sheet(spec, summary, book, layout, results, scenario, customer)
     _sensitivity_sheet(spec, sensitivity, book, layout, sens)
     _about_sheet(spec, about, built_at or dt.datetime.now(dt.timezone.utc), customer)
+    if carried:
+        _carried_sheet(wb.create_sheet(CARRIED_SHEET), carried)
     if properties:
         from openpyxl.packaging.custom import StringProperty
 
@@ -570,3 +577,18 @@ def _about_sheet(spec, ws, built_at, customer) -> None:
         set_text(ws.cell(start + k, 1), line)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 100
+
+
+def _carried_sheet(ws, carried: list[dict]) -> None:
+    set_text(ws["A1"], "Inputs of an earlier version of this calculator that the current one "
+                       "no longer uses, kept as the customer entered them.")
+    _header(ws, 3, list(CARRIED_COLUMNS))
+    for r, item in enumerate(carried, start=4):
+        for c, key in enumerate(CARRIED_COLUMNS, start=1):
+            value = item.get(key.lower())
+            if isinstance(value, str):
+                set_text(ws.cell(r, c), value)
+            else:
+                ws.cell(r, c, value)
+    ws.column_dimensions["A"].width = 44
+    ws.column_dimensions["F"].width = 40

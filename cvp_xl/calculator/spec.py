@@ -52,6 +52,7 @@ class Input:
     max: float | None = None
     source: str = ""
     line: int = 0
+    was: tuple[str, ...] = ()  # earlier names of this input, for `cvp-xl upgrade`
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def _unique(path, what, items):
 
 
 def _input(r: _Reader) -> Input:
-    r.check_keys({"name", "unit", "base", "low", "high", "min", "max", "source"})
+    r.check_keys({"name", "unit", "base", "low", "high", "min", "max", "source", "was"})
     name = r.text("name")
     base = r.number("base")
     low = r.number("low", default=base)
@@ -310,8 +311,12 @@ def _input(r: _Reader) -> Input:
                           f"{_range_text(lo, hi)}")
     if not low <= base <= high:
         r.fail("base", f"base ({base:g}) is not between low ({low:g}) and high ({high:g})")
+    was = r.data.get("was") or ()
+    was = (was,) if isinstance(was, str) else was
+    if not isinstance(was, (list, tuple)) or not all(isinstance(w, str) for w in was):
+        r.fail("was", "'was' must be an earlier name of the input, or a list of them")
     return Input(name=name, unit=r.text("unit"), base=base, low=low, high=high, min=lo, max=hi,
-                 source=r.text("source", ""), line=r.data.line)
+                 source=r.text("source", ""), line=r.data.line, was=tuple(was))
 
 
 def _range_text(lo, hi) -> str:
