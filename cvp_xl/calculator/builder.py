@@ -75,6 +75,8 @@ class _Book:
 
 
 def _header(ws, row: int, titles: list[str]) -> None:
+    if any(len(t) > 16 for t in titles[1:]):
+        ws.row_dimensions[row].height = 30  # room for a wrapped title
     for col, title in enumerate(titles, start=1):
         cell = ws.cell(row, col)
         set_text(cell, title)
