@@ -90,7 +90,9 @@ def demo(out_dir):
     """Build the example workbooks, recompute them headlessly and print the results."""
     from .demo import run_demo
 
-    run_demo(out_dir, echo=click.echo)
+    rows = run_demo(out_dir, echo=click.echo)
+    if any(total != same for _, total, same in rows):
+        sys.exit(1)
 
 
 @main.command()

@@ -1,26 +1,39 @@
-"""``cvp-xl demo``: build the example workbooks, recompute them headlessly, print them.
+"""``cvp-xl demo``: build the example workbooks, recompute them headlessly, print the results.
 
-Reads ``workbooks/examples/deals.csv`` (shipped in the repository),
-builds a workbook that computes each deal with ``CVP_*`` functions,
-translates it into a share-safe copy with native formulas only,
-recomputes both with the formulas engine and prints the results.
+Runs on the files shipped in the repository (``workbooks/``):
+
+1. ``examples/deals.csv``: a workbook computing each deal with ``CVP_*``
+   functions, and its share-safe copy with native formulas only;
+2. every calculator spec in ``calculators/``, and a batch of calculators for
+   ``calculators/fleet-routing-customers.csv``;
+3. the pricing, positioning, case-history, value-tracker and word-equation
+   library workbooks.
+
+Each workbook is then recomputed headlessly with the formulas engine and its
+values compared with those stored in the file.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
+import math
 from pathlib import Path
 
+import openpyxl
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from .recalc import recalc
+from .recalc import compute, recalc
 from .share import share
 from .xlsx.cached import atomic_save_workbook
 from .xlsx.write import set_value
 
-__all__ = ["build_deals_workbook", "run_demo", "DEALS_CSV"]
+__all__ = ["build_deals_workbook", "run_demo", "WORKBOOKS", "EXAMPLE_MODULES"]
 
-DEALS_CSV = Path(__file__).resolve().parent.parent / "workbooks" / "examples" / "deals.csv"
+WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
+DEALS_CSV = WORKBOOKS / "examples" / "deals.csv"
+EXAMPLE_MODULES = ("pricing", "positioning", "cases", "tracker", "wordeq_library")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 COLUMNS = ["Customer", "Value (ours)", "Price (ours)", "Value (alternative)",
            "Price (alternative)", "Differential", "Incentive (ours)", "Break-even price",
@@ -33,20 +46,19 @@ FORMULAS = {
 }
 
 
-def _deals_text() -> str:
-    if not DEALS_CSV.exists():
-        raise FileNotFoundError(f"{DEALS_CSV}: the demo runs on the files shipped in the repo")
-    return DEALS_CSV.read_text(encoding="utf-8")
+def _shipped(path: Path) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the demo runs on the files shipped in the repo")
+    return path
 
 
 def build_deals_workbook(path: Path, deals=None) -> Path:
     """Write the deals workbook: one row per deal, computed with CVP_* functions."""
-    import io
-
     import pandas as pd
 
     if deals is None:
-        deals = pd.read_csv(io.StringIO(_deals_text()), dtype={"customer": str})
+        text = _shipped(DEALS_CSV).read_text(encoding="utf-8")
+        deals = pd.read_csv(io.StringIO(text), dtype={"customer": str})
     wb = Workbook()
     ws = wb.active
     ws.title = "Deals"
@@ -73,28 +85,75 @@ def build_deals_workbook(path: Path, deals=None) -> Path:
     return path
 
 
-def run_demo(out_dir: Path, echo=print) -> dict:
-    """Build, translate and recompute the example workbooks; print the results."""
+def _agree(path: Path) -> tuple[int, int]:
+    """(formula cells, cells whose stored value the formulas engine recomputes the same)."""
+    stored = openpyxl.load_workbook(path, data_only=True)
+    engine = compute(path).values
+    total = same = 0
+    for (sheet, ref), value in engine.items():
+        kept = stored[sheet][ref].value
+        total += 1
+        if isinstance(value, (int, float)) and isinstance(kept, (int, float)):
+            same += math.isclose(value, kept, rel_tol=1e-9, abs_tol=1e-9)
+        else:
+            same += ("" if kept is None else str(kept)) == ("" if value is None else str(value))
+    return total, same
+
+
+def run_demo(out_dir: Path, echo=print) -> list[tuple[Path, int, int]]:
+    """Build every example workbook into ``out_dir``, recompute each, print what agreed."""
     import pandas as pd
 
+    from .batch import build_many, read_table
+    from .calculator import load_spec
+    from .calculator.builder import build
+
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    book = build_deals_workbook(out_dir / "deals.xlsx")
-    shared = out_dir / "deals-shared.xlsx"
-    changed = share(book, shared)
-    results = {}
-    for path in (book, shared):
-        result = recalc(path)
-        results[path.name] = result
-        echo(f"{path}: {len(result.values)} formula cells recomputed headlessly")
-    echo(f"{shared.name}: {len(changed)} CVP_* formulas translated into native Excel")
-    table = pd.read_excel(book, sheet_name="Deals")
-    native = pd.read_excel(shared, sheet_name="Deals")
-    same = table.select_dtypes("number").equals(native.select_dtypes("number"))
+    books: list[Path] = []
+
+    deals = build_deals_workbook(out_dir / "deals.xlsx")
+    recalc(deals)
+    changes = share(deals, out_dir / "deals-shared.xlsx")
+    books += [deals, out_dir / "deals-shared.xlsx"]
+    echo(f"deals-shared.xlsx: {len(changes)} CVP_* formulas translated into native Excel")
+    table = pd.read_excel(deals, sheet_name="Deals")
     shown = table.copy()
     for col in shown.columns[1:]:
         pct = col.startswith("ROI")
         shown[col] = shown[col].map(lambda x, pct=pct: "" if pd.isna(x) else
                                     f"{x:.1%}" if pct else f"{x:,.0f}")
     echo(shown.to_string(index=False))
-    echo(f"CVP_* workbook and native-formula copy agree: {'yes' if same else 'NO'}")
-    return results
+    echo("")
+
+    for spec_path in sorted(_shipped(WORKBOOKS / "calculators").glob("*.yaml")):
+        spec = load_spec(spec_path)
+        target = out_dir / "calculators" / f"{spec_path.stem}.xlsx"
+        layout = build(spec, target)
+        summary = openpyxl.load_workbook(target, data_only=True)["Summary"]
+        echo(f"{target.name}: total value per year {spec.currency} "
+             f"{summary[layout.results['total_per_year']].value:,.0f}, differential vs "
+             f"{summary[layout.results['next_best']].value}: {spec.currency} "
+             f"{summary[layout.results['differential']].value:,.0f}")
+        books.append(target)
+    customers = _shipped(WORKBOOKS / "calculators" / "fleet-routing-customers.csv")
+    spec = load_spec(WORKBOOKS / "calculators" / "fleet-routing.yaml")
+    report = build_many(spec, read_table(customers), out_dir / "batch", source=str(customers))
+    echo(f"batch: {len(report.written)} written, {len(report.up_to_date)} up to date, "
+         f"{len(report.problems)} bad rows; summary in {out_dir / 'batch' / 'summary.xlsx'}")
+    books += sorted((out_dir / "batch").glob("D-*.xlsx"))[:2]
+
+    for name in EXAMPLE_MODULES:
+        module = importlib.import_module(f"cvp_xl.workbooks.{name}")
+        made = module.build_example_workbooks(out_dir / name)
+        books += [Path(p) for p in made]
+        echo(f"{name}: {', '.join(Path(p).name for p in made)}")
+    echo("")
+    echo("Recomputed headlessly with the formulas engine, compared with the values stored:")
+    rows = []
+    for path in books:
+        total, same = _agree(path)
+        rows.append((path, total, same))
+        echo(f"  {'ok  ' if total == same else 'DIFF'} {path.relative_to(out_dir)}: "
+             f"{same}/{total} formula cells agree")
+    return rows
