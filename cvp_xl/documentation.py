@@ -1,0 +1,236 @@
+"""Documenting value after the sale: realization and case-history statistics.
+
+Definitions follow DOMAIN.md §4 (value case histories) and §5 (customer value
+management: track, per customer and period, the value promised against the
+value documented with the customer; ``realization = documented / promised``).
+Every function takes numbers or ranges (lists of lists, numpy arrays) and
+raises a :class:`~cvp_xl.errors.CvpError` that names the argument on bad input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .args import _shape_text, broadcast, describe, flat, number, same_length
+from .errors import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError, error_for_code
+from .xlsx.values import ErrorValue
+
+__all__ = ["realization", "case_stats", "STATISTICS"]
+
+#: The statistics :func:`case_stats` computes, in the order its native formula lists them.
+STATISTICS = ("count", "mean", "median", "min", "max")
+
+
+def realization(documented, promised):
+    """Value realization: the share of the promised value that was documented.
+
+    ``realization = documented / promised``  (DOMAIN.md §5)
+
+    A promised value of 0 gives ``#DIV/0!``.  A negative promised value is
+    refused with ``#NUM!``: a value proposition promises a gain, and dividing
+    by a negative promise would turn a shortfall into a "realization" with the
+    wrong sign.  A negative documented value (the customer lost value) is
+    allowed and gives a negative realization.  Ranges of one shape are
+    computed element by element; a single number is used for every element.
+
+    Parameters
+    ----------
+    documented : number or range
+        Value documented with the customer for the period, in money.
+    promised : number or range
+        Value promised for the same period (from the value calculator), 0 or more.
+
+    Examples
+    --------
+    >>> realization(45_000, 60_000)
+    0.75
+    >>> realization([[30_000], [66_000]], 60_000)
+    array([[0.5],
+           [1.1]])
+    """
+    (d, p), shape = broadcast(documented=documented, promised=promised)
+    p_arr = np.atleast_1d(p)
+    negative = p_arr[p_arr < 0]
+    if negative.size:
+        raise CvpNumError(
+            f"promised: expected a promised value of 0 or more, got {negative[0]:.15g}"
+        )
+    if np.any(p_arr == 0):
+        raise CvpDivZeroError(
+            "promised: is 0; realization = documented / promised needs a promised value above 0"
+        )
+    result = d / p
+    return float(result) if shape is None else result
+
+
+def _statistic(statistic) -> str:
+    """The statistic's name in lower case; a blank cell or omitted argument means the mean."""
+    if statistic is None or (isinstance(statistic, str) and statistic == ""):
+        return "mean"
+    if isinstance(statistic, ErrorValue):
+        raise error_for_code(statistic.code, f"statistic: the input is the error {statistic.code}")
+    if isinstance(statistic, str) and statistic.lower() in STATISTICS:
+        return statistic.lower()
+    raise CvpValueError(
+        f"statistic: expected one of {', '.join(STATISTICS)}, got {describe(statistic)}"
+    )
+
+
+def _shape(value) -> tuple | None:
+    """The 2-D shape of a range argument, None for a single cell."""
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        return None
+    arr = np.asarray(value, dtype=object)
+    if arr.size == 1:
+        return None
+    return arr.shape if arr.ndim == 2 else (1, arr.size) if arr.ndim == 1 else arr.shape
+
+
+def _segment_key(value, name: str, item: int | None = None):
+    """How a segment cell compares: text ignoring case (as Excel's ``=`` does), numbers by value."""
+    if isinstance(value, ErrorValue):
+        where = name if item is None else f"{name} (item {item})"
+        raise error_for_code(value.code, f"{where}: the input is the error {value.code}")
+    if value is None or (isinstance(value, str) and value == ""):
+        return None
+    if isinstance(value, str):
+        return ("text", value.lower())
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))
+    return ("number", float(value))
+
+
+def case_stats(values, segments=None, segment=None, statistic=None):
+    """A statistic of documented values from case histories, optionally within one segment.
+
+    ``statistic`` is one of ``count``, ``mean`` (the default), ``median``,
+    ``min``, ``max`` (upper or lower case).  Blank cells in ``values`` are
+    skipped, as Excel's AVERAGE skips them; text in ``values`` is an error
+    (``#VALUE!``), not skipped, so that a figure typed as text is not
+    silently left out.  With ``segments`` (one segment per value, a range of
+    the same shape) and ``segment``, only the values whose segment equals
+    ``segment`` count; segments compare as Excel's ``=`` compares them, so
+    text ignores case.
+
+    When no value is left to describe the result is ``#N/A`` naming the
+    segment, for ``count`` too: a misspelt segment must not read as a
+    segment with no cases.  The median of an even number of values is the
+    mean of the two middle ones.
+
+    Parameters
+    ----------
+    values : range
+        Documented values (documented value per year of each case).
+    segments : range, optional
+        The segment of each value, in the same shape as ``values``.
+    segment : text, optional
+        The segment to describe; needs ``segments``.
+    statistic : text, optional
+        ``count``, ``mean``, ``median``, ``min`` or ``max``; default ``mean``.
+
+    Examples
+    --------
+    >>> case_stats([[52000], [None], [31000], [18500], [40000]])
+    35375.0
+    >>> case_stats([[52000], [31000], [18500]], [["Food"], ["Metals"], ["food"]], "FOOD",
+    ...            "median")
+    35250.0
+    """
+    stat = _statistic(statistic)
+    cells = flat(values)
+    numbers: list[float | None] = []
+    for i, v in enumerate(cells, start=1):
+        numbers.append(None if v is None else number(v, "values", i if len(cells) > 1 else None))
+    if segments is None or (_shape(segments) is None and flat(segments) == [None]):
+        if segment is not None and not (isinstance(segment, str) and segment == ""):
+            raise CvpValueError(
+                "segments: expected the segment of each value (needed with segment), "
+                "got a blank cell"
+            )
+        selected = [x for x in numbers if x is not None]
+        if not selected:
+            raise CvpNAError("values: no numbers to describe (every cell is blank)")
+    else:
+        segs = flat(segments)
+        same_length(("values", cells), ("segments", segs))
+        if _shape(values) != _shape(segments):
+            raise CvpValueError(
+                f"segments: a range of {_shape_text(_shape(segments) or (1, 1))} does not match "
+                f"values ({_shape_text(_shape(values) or (1, 1))})"
+            )
+        if isinstance(segment, (list, tuple, np.ndarray)):
+            items = flat(segment)
+            if len(items) != 1:
+                raise CvpValueError(
+                    f"segment: expected a single segment name, got a range of {len(items)} cells"
+                )
+            segment = items[0]
+        wanted = _segment_key(segment, "segment")
+        if wanted is None:
+            raise CvpValueError("segment: expected a segment name, got a blank cell")
+        keys = [_segment_key(s, "segments", i) for i, s in enumerate(segs, start=1)]
+        selected = [x for x, k in zip(numbers, keys) if k == wanted and x is not None]
+        if not selected:
+            raise CvpNAError(f"no values in segment {describe(segment)}")
+    return _describe_numbers(selected, stat)
+
+
+def _describe_numbers(selected: list[float], stat: str) -> float:
+    n = len(selected)
+    if stat == "count":
+        return float(n)
+    if stat == "mean":
+        return math.fsum(selected) / n
+    ordered = sorted(selected)
+    if stat == "min":
+        return ordered[0]
+    if stat == "max":
+        return ordered[-1]
+    # median: the middle value, or the mean of the two middle values (as the native formula)
+    return (ordered[(n + 1) // 2 - 1] + ordered[n // 2]) / 2
+
+
+def _omitted(expr: str | None) -> bool:
+    """An argument left out of a formula (``None``) or left empty (``f(A1,,,B1)``)."""
+    return expr is None or expr.strip() in ("", "()")
+
+
+def case_stats_native(values: str, segments: str | None = None, segment: str | None = None,
+                      statistic: str | None = None) -> str:
+    """The native Excel expression of :func:`case_stats` (share-safe, no array entry needed).
+
+    Every statistic is computed inside ``SUMPRODUCT`` so that Excel 2016 (without
+    dynamic arrays), LibreOffice and the formulas engine all evaluate the
+    comparisons element by element without an array formula.  With ``n`` the
+    number of selected values and ``X`` the values with the others replaced
+    by 1E+300, the median is ``(SMALL(X, INT((n+1)/2)) + SMALL(X, INT(n/2)+1)) / 2``
+    and min and max are ``SMALL(X, 1)`` and ``SMALL(X, n)``.
+
+    >>> case_stats_native("A1:A4")[:30]
+    'IF(ISNA(MATCH("mean",{"count",'
+    """
+    if _omitted(segments) != _omitted(segment):
+        raise CvpValueError("CVP_CASE_STATS: give both segments and segment, or neither")
+    v = values
+    if _omitted(segments):
+        cond = f"ISNUMBER({v})*1"
+    else:
+        cond = f"({segments}={segment})*ISNUMBER({v})"
+    c = f"({cond})"
+    stat = '"mean"' if _omitted(statistic) else f'IF({statistic}&""="","mean",{statistic})'
+    names = "{" + ",".join(f'"{s}"' for s in STATISTICS) + "}"
+    n = f"SUMPRODUCT({c})"
+    x = f"{v}*{c}+(1-{c})*1E+300"
+    median = f"SUMPRODUCT(SMALL({x},INT(({n}+1)/2))+SMALL({x},INT({n}/2)+1))/2"
+    branches = ",".join((
+        n,
+        f"SUMPRODUCT({c}*{v})/{n}",
+        median,
+        f"SUMPRODUCT(SMALL({x},1))",
+        f"SUMPRODUCT(SMALL({x},{n}))",
+    ))
+    match = f"MATCH({stat},{names},0)"
+    return (f"IF(ISNA({match}),#VALUE!,IF({n}+0*SUMPRODUCT({c}*{v})=0,NA(),"
+            f"CHOOSE({match},{branches})))")
