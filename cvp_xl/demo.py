@@ -86,17 +86,30 @@ def build_deals_workbook(path: Path, deals=None) -> Path:
 
 
 def _agree(path: Path) -> tuple[int, int]:
-    """(formula cells, cells whose stored value the formulas engine recomputes the same)."""
+    """(formula cells, those whose stored value the formulas engine recomputes the same)."""
+    import datetime as dt
+
+    from openpyxl.utils.datetime import to_excel
+
+    formulas = openpyxl.load_workbook(path)
     stored = openpyxl.load_workbook(path, data_only=True)
     engine = compute(path).values
     total = same = 0
-    for (sheet, ref), value in engine.items():
-        kept = stored[sheet][ref].value
-        total += 1
-        if isinstance(value, (int, float)) and isinstance(kept, (int, float)):
-            same += math.isclose(value, kept, rel_tol=1e-9, abs_tol=1e-9)
-        else:
-            same += ("" if kept is None else str(kept)) == ("" if value is None else str(value))
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                kept = stored[ws.title][cell.coordinate].value
+                if isinstance(kept, (dt.datetime, dt.date)):
+                    kept = to_excel(kept)  # a date-formatted number is still the number
+                value = engine.get((ws.title, cell.coordinate))
+                total += 1
+                if isinstance(value, (int, float)) and isinstance(kept, (int, float)):
+                    same += math.isclose(value, kept, rel_tol=1e-9, abs_tol=1e-9)
+                else:
+                    same += ("" if kept is None else str(kept)) == (
+                        "" if value is None else str(value))
     return total, same
 
 
