@@ -34,7 +34,7 @@ from .args import describe
 from .calculator import model
 from .calculator.builder import TEMPLATE_VERSION, build
 from .calculator.spec import Spec
-from .errors import WorkbookError
+from .errors import RowProblem, WorkbookError
 from .xlsx.safety import check_xlsx
 from .xlsx.write import FORMULA_PREFIXES
 
@@ -45,18 +45,6 @@ ID, NAME = "customer_id", "customer_name"
 DIGEST_PROPERTY = "cvp-xl-digest"
 SUMMARY = "summary"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One bad cell of the customer table, by row number (as a spreadsheet counts) and column."""
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column '{self.column}': {self.message}"
 
 
 @dataclass

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from .args import describe
-from .errors import WorkbookError
+from .errors import ProblemsError, RowProblem, WorkbookError
 from .xlsx.safety import check_xlsx
 
 __all__ = [
@@ -132,39 +132,12 @@ _EXPECTED = {
     "verified by": "the name of who verified it",
     "date": "a date",
 }
-_MAX_SHOWN = 100  # problems listed in the exception's text (all are kept in .problems)
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """One bad cell: its Excel row number (or CSV line), its column, and what is wrong.
-
-    >>> str(RowProblem(7, "documented value per year", "expected a number, got 'about 40k'"))
-    "row 7, column 'documented value per year': expected a number, got 'about 40k'"
-    """
-
-    row: int
-    column: str
-    message: str
-    where: str = "row"
-
-    def __str__(self) -> str:
-        return f"{self.where} {self.row}, column {self.column!r}: {self.message}"
-
-
-class CaseTableError(WorkbookError):
+class CaseTableError(ProblemsError):
     """A case-history table with bad rows; ``problems`` lists every bad cell."""
 
-    def __init__(self, problems: list[RowProblem], source: str | os.PathLike | None = None):
-        self.problems = list(problems)
-        self.source = None if source is None else os.fspath(source)
-        n = len(self.problems)
-        head = f"{self.source}: " if self.source else ""
-        lines = [f"{head}{n} problem{'s' * (n != 1)} in the case-history table:"]
-        lines += [f"  {p}" for p in self.problems[:_MAX_SHOWN]]
-        if n > _MAX_SHOWN:
-            lines.append(f"  ... and {n - _MAX_SHOWN} more")
-        super().__init__("\n".join(lines))
+    headline = " in the case-history table:"
 
 
 # -- finding the table ---------------------------------------------------------------------------

@@ -10,6 +10,9 @@ errors only at their boundary: the formulas host returns the matching
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 __all__ = [
     "ERROR_CODES",
     "CvpError",
@@ -21,6 +24,8 @@ __all__ = [
     "CvpRefError",
     "error_for_code",
     "WorkbookError",
+    "RowProblem",
+    "ProblemsError",
 ]
 
 #: The Excel error literals this library produces or understands.
@@ -109,3 +114,38 @@ def error_for_code(code: str, message: str) -> CvpError:
 
 class WorkbookError(Exception):
     """A workbook file that cannot be read or written safely (not an xlsx, hostile, ...)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell of a table: its row (as a spreadsheet counts) or CSV line, its column, what.
+
+    >>> str(RowProblem(7, "documented value per year", "expected a number, got 'about 40k'"))
+    "row 7, column 'documented value per year': expected a number, got 'about 40k'"
+    """
+
+    row: int
+    column: str
+    message: str
+    where: str = "row"
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.row}, column {self.column!r}: {self.message}"
+
+
+class ProblemsError(WorkbookError):
+    """A table refused for its bad rows; ``problems`` keeps every one, the text the first 100."""
+
+    headline = "problems"
+    MAX_SHOWN = 100
+
+    def __init__(self, problems: list[RowProblem], source: str | os.PathLike | None = None):
+        self.problems = list(problems)
+        self.source = None if source is None else os.fspath(source)
+        n = len(self.problems)
+        head = f"{self.source}: " if self.source else ""
+        lines = [f"{head}{n} problem{'s' * (n != 1)}{self.headline}"]
+        lines += [f"  {p}" for p in self.problems[:self.MAX_SHOWN]]
+        if n > self.MAX_SHOWN:
+            lines.append(f"  ... and {n - self.MAX_SHOWN} more")
+        super().__init__("\n".join(lines))

@@ -47,8 +47,8 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 
 from ..args import describe
-from ..cases import CATEGORIES, COLUMNS, RowProblem, validate_cases
-from ..errors import WorkbookError
+from ..cases import CATEGORIES, COLUMNS, validate_cases
+from ..errors import ProblemsError, RowProblem, WorkbookError
 from ..registry import get
 from ..xlsx.atomic import atomic_path
 from ..xlsx.safety import check_xlsx
@@ -94,22 +94,12 @@ EXAMPLE_NOTE = ("Example data: the customers and figures are illustrative, not f
 RULE_TEXT = ("Overdue rule: a row is overdue (status 'overdue', highlighted red) when it has no "
              "documented value and its period ended more than B3 days before the as-of date B2.")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_MAX_SHOWN = 100
 
 
-class TrackerInputError(WorkbookError):
+class TrackerInputError(ProblemsError):
     """Entries refused (a bad CSV line, a duplicate customer and period, ...); nothing written."""
 
-    def __init__(self, problems: list[RowProblem], source: str | os.PathLike | None = None):
-        self.problems = list(problems)
-        self.source = None if source is None else os.fspath(source)
-        n = len(self.problems)
-        head = f"{self.source}: " if self.source else ""
-        lines = [f"{head}{n} problem{'s' * (n != 1)}; nothing was written:"]
-        lines += [f"  {p}" for p in self.problems[:_MAX_SHOWN]]
-        if n > _MAX_SHOWN:
-            lines.append(f"  ... and {n - _MAX_SHOWN} more")
-        super().__init__("\n".join(lines))
+    headline = "; nothing was written:"
 
 
 @dataclass(frozen=True)
