@@ -22,12 +22,10 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 from .calculator.builder import CARRIED_COLUMNS, CARRIED_SHEET, INPUT_FIRST_ROW, build
+from .calculator.check import open_calculator
 from .calculator.spec import SCENARIOS, Spec
 from .errors import WorkbookError
-from .xlsx.safety import check_xlsx
 
 __all__ = ["upgrade", "UpgradeReport", "read_calculator"]
 
@@ -48,12 +46,7 @@ def _key(name) -> str:
 
 def read_calculator(path: str | os.PathLike) -> dict:
     """What the customer entered in a calculator: name, scenario, inputs, carried-over inputs."""
-    path = Path(path)
-    check_xlsx(path)
-    wb = load_workbook(path)
-    if "Inputs" not in wb.sheetnames or wb["Inputs"].cell(INPUT_FIRST_ROW - 1, 1).value != "Input":
-        raise WorkbookError(f"{path}: not a cvp-xl calculator (no Inputs sheet with an "
-                            f"'Input' column)")
+    wb = open_calculator(path)
     ws = wb["Inputs"]
     inputs = {}
     r = INPUT_FIRST_ROW

@@ -21,7 +21,7 @@ from ..xlsx.safety import check_xlsx
 from .builder import INPUT_FIRST_ROW
 from .spec import SCENARIOS
 
-__all__ = ["Problem", "check_calculator"]
+__all__ = ["Problem", "check_calculator", "open_calculator"]
 
 COLUMNS = {"D": "base", "E": "low", "F": "high"}
 
@@ -40,14 +40,20 @@ def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
-def check_calculator(path: str | os.PathLike) -> list[Problem]:
-    """Every problem in the inputs, prices and scenario of a calculator workbook."""
+def open_calculator(path: str | os.PathLike):
+    """Check and open a calculator workbook (openpyxl), refusing anything else clearly."""
     path = Path(path)
     check_xlsx(path)
     wb = load_workbook(path)
     if "Inputs" not in wb.sheetnames or wb["Inputs"].cell(INPUT_FIRST_ROW - 1, 1).value != "Input":
         raise WorkbookError(f"{path}: not a cvp-xl calculator (no Inputs sheet with an "
                             f"'Input' column)")
+    return wb
+
+
+def check_calculator(path: str | os.PathLike) -> list[Problem]:
+    """Every problem in the inputs, prices and scenario of a calculator workbook."""
+    wb = open_calculator(path)
     ws = wb["Inputs"]
     problems: list[Problem] = []
     r = INPUT_FIRST_ROW
