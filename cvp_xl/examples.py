@@ -6,6 +6,10 @@ blocks), the ``CVP_*`` call in one column and, where the function has a
 native translation, the native formula in the next.  A workbook written
 once can then be recomputed by every host (the formulas engine, LibreOffice)
 and each result looked up by :class:`Placed`.
+
+A translation that reads its argument cells (``native_reads_cells``, such as
+``CVP_WORDEQ``'s) reads them from the example's own arguments, so the native
+formula written is the one ``cvp-xl share`` would write for the same cells.
 """
 
 from __future__ import annotations
@@ -65,6 +69,27 @@ def _block(ws, row: int, col: int, value) -> tuple[str, int, int]:
     return f"{get_column_letter(col)}{row}", 1, 1
 
 
+def _as_rows(value) -> list[list]:
+    """An argument as the rows of cells ``_block`` wrote it in."""
+    if isinstance(value, (list, tuple)):
+        if value and not isinstance(value[0], (list, tuple)):
+            return [list(value)]
+        return [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+    return [[value]]
+
+
+def _reader(refs: list[str], args: tuple):
+    """A cell reader over one example's arguments, by the references they were written at."""
+    written = dict(zip(refs, args))
+
+    def cells(ref: str) -> list[list]:
+        if ref not in written:
+            raise LookupError(f"{ref} is not one of the example's arguments")
+        return _as_rows(written[ref])
+
+    return cells
+
+
 def _result_shape(ex: Example) -> tuple[int, int]:
     if isinstance(ex.expected, list):
         arr = np.asarray(ex.expected, dtype=object)
@@ -103,7 +128,8 @@ def write_examples_workbook(path: Path, entries: list[Function]) -> list[Placed]
             cvp = _put_formula(ws, row, CVP_COL, shape, f"={entry.name}({','.join(refs)})")
             native = None
             if entry.native is not None and ex.native:
-                native = _put_formula(ws, row, NATIVE_COL, shape, "=" + entry.to_native(*refs))
+                text = entry.to_native(*refs, cells=_reader(refs, ex.args))
+                native = _put_formula(ws, row, NATIVE_COL, shape, "=" + text)
             placed.append(Placed(entry.name, k, cvp, native))
             row += max(height, shape[0]) + 1
     atomic_save_workbook(wb, path)

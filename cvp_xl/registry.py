@@ -7,6 +7,11 @@ expected value came from, and (where one exists) a translation into native
 Excel formulas.  Hosts (xlwings, the formulas engine, native formulas) are
 built from this list and nothing else; the conformance suite runs every
 example through every host.
+
+A translation usually needs only the argument expressions (``B3``,
+``Inputs!$C$4:$C$9``).  One that depends on what the cells *contain*, such as
+``CVP_WORDEQ``'s (its formula is the arithmetic its equation text says), sets
+``native_reads_cells`` and is given a :data:`CellReader` as ``cells=``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,38 @@ from typing import Any
 
 from .errors import ERROR_CODES
 
-__all__ = ["Argument", "Example", "Function", "register", "get", "functions", "REGISTRY"]
+__all__ = [
+    "Argument",
+    "CellReader",
+    "Example",
+    "Function",
+    "NoTranslation",
+    "register",
+    "get",
+    "functions",
+    "REGISTRY",
+]
 
 MAX_DESCRIPTION = 255  # Excel's function dialog shows no more (xlwings cuts there too)
+
+#: Reads the cells a reference points to: ``cells("B3:C6")`` gives the rows of their values
+#: (numbers, text, ``None`` for a blank cell), as a spreadsheet would show them.  Raises
+#: ``LookupError`` for a reference it cannot read.
+CellReader = Callable[[str], list]
+
+
+class NoTranslation(LookupError):
+    """A ``CVP_*`` call without a native translation (its value must be kept instead).
+
+    ``reason`` says why, when the function has a translation in general but not for this
+    call (no cells to read it from, an equation that does not parse, ...).
+    """
+
+    def __init__(self, name: str, reason: str = ""):
+        message = f"{name} has no native-formula translation"
+        super().__init__(f"{message}: {reason}" if reason else message)
+        self.name = name
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -75,6 +109,9 @@ class Function:
     args: tuple[Argument, ...]
     examples: tuple[Example, ...] = ()
     native: Callable[..., str] | None = None
+    #: True when ``native`` translates from the *contents* of cells, not only from the
+    #: argument expressions: it is then called with ``cells=``, a :data:`CellReader`.
+    native_reads_cells: bool = False
     returns: str = "number"  # "number", "text" or "array"
     elementwise: bool = False  # ranges in "number" arguments give a range out
     extra: dict = field(default_factory=dict)
@@ -93,6 +130,8 @@ class Function:
             raise ValueError(
                 f"{self.name}: arguments {names} do not match {self.func.__name__}{params}"
             )
+        if self.native_reads_cells and self.native is None:
+            raise ValueError(f"{self.name}: native_reads_cells without a native translation")
         for ex in self.examples:
             if ex.is_error and not ex.message:
                 raise ValueError(f"{self.name}: an error example needs its exact message")
@@ -103,11 +142,25 @@ class Function:
         parts = [f"[{a.name}]" if a.optional else a.name for a in self.args]
         return f"{self.name}({', '.join(parts)})"
 
-    def to_native(self, *arg_exprs: str) -> str:
-        """The native Excel expression (no leading ``=``) for these argument expressions."""
+    def to_native(self, *arg_exprs: str, cells: CellReader | None = None) -> str:
+        """The native Excel expression (no leading ``=``) for these argument expressions.
+
+        ``cells`` reads the contents of the cells an argument refers to; a function whose
+        translation depends on them (``native_reads_cells``) raises :class:`NoTranslation`
+        without it.  Other functions ignore it.
+        """
         if self.native is None:
-            raise LookupError(f"{self.name} has no native-formula translation")
-        return self.native(*(_atom(a) for a in arg_exprs))
+            raise NoTranslation(self.name)
+        atoms = [_atom(a) for a in arg_exprs]
+        if not self.native_reads_cells:
+            return self.native(*atoms)
+        if cells is None:
+            raise NoTranslation(
+                self.name,
+                "it is translated from the contents of its argument cells, and no workbook "
+                "was given to read them from",
+            )
+        return self.native(*atoms, cells=cells)
 
 
 _ATOM = re.compile(
@@ -169,7 +222,12 @@ def functions() -> list[Function]:
     return list(REGISTRY.values())
 
 
-_MODULES: Sequence[str] = ("cvp_xl.catalog.value", "cvp_xl.catalog.pricing", "cvp_xl.catalog.documentation")  # noqa: E501
+_MODULES: Sequence[str] = (
+    "cvp_xl.catalog.value",
+    "cvp_xl.catalog.pricing",
+    "cvp_xl.catalog.documentation",
+    "cvp_xl.catalog.wordeq",
+)
 
 
 def _load() -> None:

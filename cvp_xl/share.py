@@ -4,6 +4,12 @@ Every ``CVP_*`` call that has a native translation becomes plain Excel
 formulas; a formula calling a function without one becomes its computed
 value, with a note on the cell saying what it was.  The result is recomputed
 headlessly so it carries cached values, and written atomically.
+
+Translations that depend on what cells contain (``CVP_WORDEQ`` turns its
+equation text and names into arithmetic over the value cells) read them from
+the workbook being shared: constants as written, formula cells as computed.
+The native formula is fixed at that moment: edit the equation or the names
+afterwards and it no longer follows them, so share the workbook last.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from .hosts.native import NoTranslation, cvp_calls, to_native
+from .hosts.native import NoTranslation, cvp_calls, to_native, workbook_cells
 from .recalc import compute, recalc
 from .xlsx.atomic import atomic_path
 from .xlsx.values import ErrorValue
@@ -46,6 +52,7 @@ def share(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> list[
     wb = load_workbook(src)
     changes: list[Change] = []
     for ws in wb.worksheets:
+        cells = workbook_cells(wb, ws.title, values)
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type != "f" or not isinstance(cell.value, str):
@@ -54,7 +61,7 @@ def share(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> list[
                     continue
                 before = cell.value
                 try:
-                    after = to_native(before)
+                    after = to_native(before, cells=cells)
                     cell.value = after
                     changes.append(Change(ws.title, cell.coordinate, before, after, "native"))
                 except NoTranslation as exc:

@@ -9,24 +9,31 @@ calls too) by the equivalent native expression:
 '=IFERROR((B1-B2)/B2,0)'
 >>> to_native("=CVP_DIFFERENTIAL(B2,B3,C2*2,C3)+1")
 '=((B2-B3)-((C2*2)-C3))+1'
+
+Some translations depend on what the argument cells *contain*, not only on where they are:
+``CVP_WORDEQ`` becomes the arithmetic its equation text says, over the value cells paired with
+the names it uses.  Such a registry entry sets ``native_reads_cells``; :func:`to_native` then
+needs ``cells``, a reader that returns the rows of values a reference points to
+(:func:`workbook_cells` makes one from an openpyxl workbook):
+
+>>> book = {"A1": [["Saving = (Before - After) x Price"]],
+...         "B2:B4": [["Before"], ["After"], ["Price"]]}
+>>> to_native("=CVP_WORDEQ(A1,B2:B4,$C$2:$C$4)", cells=lambda ref: book[ref])
+'=($C$2-$C$3)*$C$4'
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
 from ..errors import CvpNameError, CvpValueError
-from ..registry import get
+from ..registry import CellReader, NoTranslation, get
+from ..xlsx.values import as_error
 
-__all__ = ["to_native", "cvp_calls", "NoTranslation"]
-
-
-class NoTranslation(LookupError):
-    """A ``CVP_*`` function without a native translation (its value must be kept instead)."""
-
-    def __init__(self, name: str):
-        super().__init__(f"{name} has no native-formula translation")
-        self.name = name
+__all__ = ["to_native", "cvp_calls", "workbook_cells", "NoTranslation"]
 
 
 def _is_cvp_open(tok: Token) -> bool:
@@ -40,7 +47,8 @@ def _text(tokens: list[Token]) -> str:
     return "".join(t.value for t in tokens)
 
 
-def _rewrite(tokens: list[Token], i: int, stop_at_close: bool) -> tuple[str, int]:
+def _rewrite(tokens: list[Token], i: int, stop_at_close: bool,
+             cells: CellReader | None = None) -> tuple[str, int]:
     """Rewrite tokens from i; return (text, index after the consumed tokens)."""
     out = []
     depth = 0
@@ -48,7 +56,7 @@ def _rewrite(tokens: list[Token], i: int, stop_at_close: bool) -> tuple[str, int
         tok = tokens[i]
         if _is_cvp_open(tok):
             start = i
-            text, i = _call(tokens, i)
+            text, i = _call(tokens, i, cells)
             out.append(text if _stands_alone(tokens, start, i) else f"({text})")
             continue
         if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
@@ -66,7 +74,7 @@ def _rewrite(tokens: list[Token], i: int, stop_at_close: bool) -> tuple[str, int
     return "".join(out), i
 
 
-def _call(tokens: list[Token], i: int) -> tuple[str, int]:
+def _call(tokens: list[Token], i: int, cells: CellReader | None) -> tuple[str, int]:
     name = tokens[i].value[:-1]
     try:
         entry = get(name)
@@ -78,7 +86,7 @@ def _call(tokens: list[Token], i: int) -> tuple[str, int]:
         i += 1
     else:
         while True:
-            text, i = _rewrite(tokens, i, stop_at_close=True)
+            text, i = _rewrite(tokens, i, stop_at_close=True, cells=cells)
             args.append(text.strip())
             tok = tokens[i]
             i += 1
@@ -90,7 +98,7 @@ def _call(tokens: list[Token], i: int) -> tuple[str, int]:
     if not required <= len(args) <= len(entry.args):
         count = f"{required}" if required == len(entry.args) else f"{required} to {len(entry.args)}"
         raise CvpValueError(f"{entry.signature} takes {count} arguments, got {len(args)}")
-    return entry.to_native(*args), i
+    return entry.to_native(*args, cells=cells), i
 
 
 def _stands_alone(tokens: list[Token], start: int, end: int) -> bool:
@@ -104,18 +112,21 @@ def _stands_alone(tokens: list[Token], start: int, end: int) -> bool:
     return left_ok and right_ok
 
 
-def to_native(formula: str) -> str:
+def to_native(formula: str, cells: CellReader | None = None) -> str:
     """Rewrite every ``CVP_*`` call in ``formula`` as native Excel.
 
-    Raises :class:`NoTranslation` when a called function has no translation.
-    A formula without ``CVP_*`` calls comes back unchanged.
+    ``cells`` reads the contents of a reference (rows of values), for functions translated
+    from what their argument cells contain (``CVP_WORDEQ``); references without a sheet are
+    read on the formula's own sheet.  Raises :class:`NoTranslation`, with the reason, when a
+    called function has no translation, or has none for this call (no ``cells`` given, an
+    equation that does not parse).  A formula without ``CVP_*`` calls comes back unchanged.
     """
     if not formula.startswith("="):
         return formula
     tokens = Tokenizer(formula).items
     if not any(_is_cvp_open(t) for t in tokens):
         return formula
-    text, _ = _rewrite(tokens, 0, stop_at_close=False)
+    text, _ = _rewrite(tokens, 0, stop_at_close=False, cells=cells)
     return "=" + text
 
 
@@ -129,3 +140,92 @@ def cvp_calls(formula: str) -> list[str]:
             name = tok.value[:-1].upper()
             names.append(name.removeprefix("_XLUDF."))
     return names
+
+
+_A1 = re.compile(
+    r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?"
+    r"(?P<range>\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?)$"
+)
+#: The most cells one reference may read (a whole column would be a mistake here).
+MAX_CELLS = 100_000
+
+
+def workbook_cells(wb, sheet: str, values: Mapping | None = None) -> CellReader:
+    """A cell reader over an openpyxl workbook, for references written on ``sheet``.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+        Loaded with its formulas (``data_only=False``), or built in memory.
+    sheet : str
+        The sheet of the formula being translated: references without a sheet are read there.
+    values : mapping, optional
+        Computed values of formula cells by ``(sheet, "A1")``, such as
+        ``cvp_xl.recalc.compute(path).values``.  A formula cell missing from it cannot be read.
+
+    Returns
+    -------
+    callable
+        ``cells(ref)`` for ``B3``, ``$B$3:$C$6``, ``Inputs!B3:B6``, ``'My sheet'!A1`` or a
+        defined name that points at one range: the rows of values (``None`` for a blank
+        cell, :class:`~cvp_xl.xlsx.values.ErrorValue` for an error).  Raises ``LookupError``
+        with the reason for anything else.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    by_title = {ws.title.upper(): ws for ws in wb.worksheets}
+
+    def worksheet(name: str):
+        ws = by_title.get(name.upper())
+        if ws is None:
+            raise LookupError(f"there is no sheet named {name!r}")
+        return ws
+
+    def defined(name: str) -> tuple[str, str]:
+        key = name.upper()
+        for scope in (wb[sheet].defined_names, wb.defined_names):
+            for label, dn in scope.items():
+                if label.upper() == key:
+                    destinations = list(dn.destinations)
+                    if len(destinations) != 1:
+                        raise LookupError(f"the name {name} does not point at one range")
+                    return destinations[0]
+        raise LookupError(f"{name} is neither a cell reference nor a defined name")
+
+    def read(ref: str) -> list:
+        text = ref.strip()
+        match = _A1.match(text)
+        if match:
+            where = match["sheet"] or sheet
+            if where.startswith("'"):
+                where = where[1:-1].replace("''", "'")
+            rng = match["range"]
+        else:
+            where, rng = defined(text)
+        ws = worksheet(where)
+        min_col, min_row, max_col, max_row = range_boundaries(rng.replace("$", ""))
+        if (max_col - min_col + 1) * (max_row - min_row + 1) > MAX_CELLS:
+            raise LookupError(f"{ref} has more than {MAX_CELLS:,} cells")
+        # Read without creating cells: ws.cell() would add empty cells to the file being shared.
+        existing = getattr(ws, "_cells", None)
+        rows = []
+        for r in range(min_row, max_row + 1):
+            row = []
+            for c in range(min_col, max_col + 1):
+                cell = existing.get((r, c)) if existing is not None else ws.cell(r, c)
+                if cell is None or cell.value is None:
+                    row.append(None)
+                elif cell.data_type == "f":
+                    key = (ws.title, cell.coordinate)
+                    if values is None or key not in values:
+                        raise LookupError(f"{ws.title}!{cell.coordinate} holds a formula "
+                                          "whose value is not known")
+                    row.append(values[key])
+                elif cell.data_type == "e":
+                    row.append(as_error(cell.value) or cell.value)
+                else:
+                    row.append(cell.value)
+            rows.append(row)
+        return rows
+
+    return read
