@@ -246,10 +246,32 @@ def _clean_temporaries(out_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _run(spec, jobs, executor, chunk_size, progress) -> dict[str, str | None]:
+    """Build the jobs (here, or on the executor); return {customer id: error or None}."""
+    chunks = [jobs[i:i + chunk_size] for i in range(0, len(jobs), chunk_size)]
+    errors = {}
+    if executor is None:
+        for c in chunks:
+            errors.update(_build_chunk(spec, c))
+            if progress:
+                progress(len(c))
+        return errors
+    futures = {executor.submit(_build_chunk, spec, c): c for c in chunks}
+    for future in as_completed(futures):
+        try:
+            done = future.result()
+        except Exception as exc:  # a worker died: every file of its chunk failed
+            done = [(job["id"], f"{type(exc).__name__}: {exc}") for job in futures[future]]
+        errors.update(done)
+        if progress:
+            progress(len(futures[future]))
+    return errors
+
+
 def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
                executor: Executor | None = None, force: bool = False, chunk_size: int = 20,
-               progress: Callable[[int], None] | None = None, source: str = "table"
-               ) -> BatchReport:
+               block_size: int = 500, progress: Callable[[int], None] | None = None,
+               source: str = "table") -> BatchReport:
     """Build one calculator per valid row of ``table`` into ``out_dir``.
 
     Parameters
@@ -265,6 +287,8 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
         ``get_executor()``, ...); None builds them in this process.
     force : bool
         Rewrite files that are up to date.
+    chunk_size, block_size : int
+        Files per task handed to the executor; customers evaluated (and held) at once.
     progress : callable, optional
         Called with the number of files finished (built, up to date or failed) as they finish.
     """
@@ -273,53 +297,44 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
     _clean_temporaries(out_dir)
     customers, arrays, problems = validate(spec, table, source)
     report = BatchReport(problems=problems)
-    results = model.evaluate(spec, arrays, "Base") if customers else None
-    sens = model.sensitivity(spec, arrays) if customers else None
-    jobs, rows = [], []
-    for k, customer in enumerate(customers):
-        inputs = {n: float(a[k]) for n, a in arrays.items()}
-        path = out_dir / file_name(customer[ID])
-        digest = _digest(spec, customer, inputs)
-        one = model.pick(results, k)
-        rows.append(_summary_row(spec, customer, one, path))
-        if not force and path.exists() and stored_digest(path) == digest:
-            report.up_to_date.append(path)
-            continue
-        jobs.append({"id": customer[ID], "name": customer[NAME], "path": path,
-                     "inputs": inputs, "results": one, "sens": model.pick_sensitivity(sens, k),
-                     "digest": digest})
-    if progress and report.up_to_date:
-        progress(len(report.up_to_date))
-    chunks = [jobs[i:i + chunk_size] for i in range(0, len(jobs), chunk_size)]
-    errors = {}
-    if executor is None:
-        for c in chunks:
-            for cid, err in _build_chunk(spec, c):
-                errors[cid] = err
-            if progress:
-                progress(len(c))
-    else:
-        futures = {executor.submit(_build_chunk, spec, c): c for c in chunks}
-        for future in as_completed(futures):
-            try:
-                done = future.result()
-            except Exception as exc:  # a worker died: every file of its chunk failed
-                done = [(job["id"], f"{type(exc).__name__}: {exc}") for job in futures[future]]
-            for cid, err in done:
-                errors[cid] = err
-            if progress:
-                progress(len(futures[future]))
-    for job in jobs:
-        if errors.get(job["id"]):
-            report.failed.append((job["id"], errors[job["id"]]))
-        else:
-            report.written.append(job["path"])
-    failed = dict(report.failed)
+    if progress and len(table) > len(customers):
+        progress(len(table) - len(customers))  # the rows skipped count as done
+    rows = []
+    errors: dict[str, str | None] = {}
+    # Customers are taken in blocks: each block is evaluated at once (vectorised), its files
+    # written, and its per-customer results dropped, so memory does not grow with the table.
+    for first in range(0, len(customers), block_size):
+        block = customers[first:first + block_size]
+        values = {n: a[first:first + block_size] for n, a in arrays.items()}
+        results = model.evaluate(spec, values, "Base")
+        sens = model.sensitivity(spec, values)
+        jobs = []
+        for k, customer in enumerate(block):
+            inputs = {n: float(a[k]) for n, a in values.items()}
+            path = out_dir / file_name(customer[ID])
+            digest = _digest(spec, customer, inputs)
+            one = model.pick(results, k)
+            rows.append(_summary_row(spec, customer, one, path))
+            if not force and path.exists() and stored_digest(path) == digest:
+                report.up_to_date.append(path)
+                if progress:
+                    progress(1)
+                continue
+            jobs.append({"id": customer[ID], "name": customer[NAME], "path": path,
+                         "inputs": inputs, "results": one,
+                         "sens": model.pick_sensitivity(sens, k), "digest": digest})
+        errors.update(_run(spec, jobs, executor, chunk_size, progress))
+        for job in jobs:
+            if errors.get(job["id"]):
+                report.failed.append((job["id"], errors[job["id"]]))
+            else:
+                report.written.append(job["path"])
+    failed, current = dict(report.failed), {str(p) for p in report.up_to_date}
     for row in rows:
         if row[ID] in failed:
             row.update(status="failed", problem=failed[row[ID]], file="")
         else:
-            row["status"] = "up to date" if Path(row["file"]) in report.up_to_date else "written"
+            row["status"] = "up to date" if row["file"] in current else "written"
     for p in problems:
         rows.append({ID: "", NAME: "", "status": "skipped", "problem": str(p)})
     report.summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
