@@ -417,7 +417,7 @@ def test_oversized_input_is_refused_quickly(equation, message):
     start = time.perf_counter()
     with pytest.raises(CvpValueError) as error:
         evaluate(equation, ["a"], [1])
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2.0  # a bound on runaway parsing, not a speed target
     assert error.value.message == message
 
 
