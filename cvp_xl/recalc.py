@@ -108,6 +108,7 @@ def compute(path: str | os.PathLike) -> RecalcResult:
     except Exception as exc:  # the engine's own failure, reported without a traceback
         raise WorkbookError(f"{path}: the formulas engine could not compute it: {exc}") from exc
     result = RecalcResult(path=path)
+    cell_ids = {}
     for key, rng in solution.items():
         m = _KEY.match(str(key))
         if not m:
@@ -115,6 +116,7 @@ def compute(path: str | os.PathLike) -> RecalcResult:
         sheet = names.get(m["sheet"].upper())
         if sheet is None:
             continue
+        cell_ids[(sheet, m["ref"])] = key
         arr = np.asarray(getattr(rng, "value", rng), dtype=object)
         arr = arr.reshape(1, 1) if arr.ndim == 0 else arr
         for k, ref in enumerate(_cells(m["ref"])):
@@ -126,8 +128,32 @@ def compute(path: str | os.PathLike) -> RecalcResult:
     for (sheet, ref), formula in sorted(formula_cells.items()):
         value = result.values.get((sheet, ref))
         if isinstance(value, ErrorValue):
-            result.errors.append(CellError(sheet, ref, value.code, _reason(formula, value.code)))
+            reason = _reason(formula, value.code) or _cvp_reason(
+                model, solution, cell_ids.get((sheet, ref)), formula)
+            result.errors.append(CellError(sheet, ref, value.code, reason))
     return result
+
+
+def _cvp_reason(model, solution, cell_id, formula) -> str:
+    """The message of the CVP_* call that made this cell an error, found by computing it again.
+
+    Empty when the cell holds no CVP_* call or its error came from another cell.
+    """
+    from .hosts import formulas_host
+    from .hosts.native import cvp_calls
+
+    cell = model.cells.get(cell_id) if cell_id is not None else None
+    if cell is None or not cvp_calls(formula) or getattr(cell, "inputs", None) is None:
+        return ""
+    formulas_host.MESSAGES.clear()
+    try:
+        cell.func(*[solution[i] for i in cell.inputs])
+    except Exception:  # the engine's own trouble: no reason to give
+        return ""
+    if not formulas_host.MESSAGES:
+        return ""
+    name, message = formulas_host.MESSAGES[0]
+    return f"{name}: {message}"
 
 
 def _reason(formula, code: str) -> str:

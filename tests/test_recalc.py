@@ -60,7 +60,9 @@ def test_recalc_computes_and_keeps_formulas(mixed, tmp_path):
     assert formulas["Deal"]["C1"].value == "=CVP_DIFFERENTIAL(B1,B2,B3,B4)"
     assert formulas["Deal"]["C1"].number_format == "#,##0.00"
     assert [str(e) for e in result.errors] == [
-        "Deal!C7: #DIV/0!", "Deal!C8: #NAME? (unknown function NOPE)"]
+        "Deal!C7: #DIV/0! (CVP_ROI: cost: is 0; ROI = (benefit - cost) / cost needs a "
+        "non-zero cost)",
+        "Deal!C8: #NAME? (unknown function NOPE)"]
     assert result.values[("Deal", "C7")] == ErrorValue("#DIV/0!")
     frame = pd.read_excel(out, sheet_name="Deal", header=None)
     assert frame.iloc[0, 2] == 150
