@@ -46,6 +46,7 @@ from .. import pricing
 from ..errors import CvpError, CvpValueError
 from ..recalc import recalc
 from ..xlsx.cached import atomic_save_workbook
+from ..xlsx.write import fit_to_page_width
 from .pricing import (
     BOLD,
     NOTE_FONT,
@@ -185,6 +186,7 @@ def build(path, spec=None) -> Path:
     for ws in wb.worksheets:
         protect(ws)
     path = Path(path)
+    fit_to_page_width(wb)
     atomic_save_workbook(wb, path)
     recalc(path)
     return path

@@ -53,7 +53,7 @@ from ..registry import get
 from ..xlsx.atomic import atomic_path
 from ..xlsx.safety import check_xlsx
 from ..xlsx.values import ErrorValue
-from ..xlsx.write import set_text
+from ..xlsx.write import fit_to_page_width, set_text
 
 __all__ = [
     "build",
@@ -518,6 +518,7 @@ def _skeleton(customers: list[dict], settings: Settings, example: bool):
 def _save(wb, path: Path) -> None:
     from ..recalc import recalc
 
+    fit_to_page_width(wb)
     with atomic_path(path) as tmp:
         wb.save(tmp)
         recalc(tmp)
