@@ -145,14 +145,14 @@ def _cvp_reason(model, solution, cell_id, formula) -> str:
     cell = model.cells.get(cell_id) if cell_id is not None else None
     if cell is None or not cvp_calls(formula) or getattr(cell, "inputs", None) is None:
         return ""
-    formulas_host.MESSAGES.clear()
-    try:
-        cell.func(*[solution[i] for i in cell.inputs])
-    except Exception:  # the engine's own trouble: no reason to give
+    with formulas_host.capture_messages() as messages:
+        try:
+            cell.func(*[solution[i] for i in cell.inputs])
+        except Exception:  # the engine's own trouble: no reason to give
+            return ""
+    if not messages:
         return ""
-    if not formulas_host.MESSAGES:
-        return ""
-    name, message = formulas_host.MESSAGES[0]
+    name, message = messages[0]
     return f"{name}: {message}"
 
 

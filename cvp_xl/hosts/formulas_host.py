@@ -13,6 +13,7 @@ back: a :class:`~cvp_xl.errors.CvpError` becomes the ``XlError`` of its code.
 from __future__ import annotations
 
 import collections
+import contextlib
 import inspect
 import threading
 
@@ -22,13 +23,32 @@ from ..errors import CvpError
 from ..registry import Function, functions
 from ..xlsx.values import ErrorValue
 
-__all__ = ["register_all", "to_python", "to_engine", "MESSAGES"]
+__all__ = ["register_all", "to_python", "to_engine", "capture_messages", "MESSAGES"]
 
 #: The most recent error messages raised inside the engine: (function, message).
 MESSAGES: collections.deque = collections.deque(maxlen=1000)
 
 _lock = threading.Lock()
 _registered: set[str] = set()
+_captures = threading.local()
+
+
+def _note(name: str, message: str) -> None:
+    MESSAGES.append((name, message))
+    for sink in getattr(_captures, "stack", ()):
+        sink.append((name, message))
+
+
+@contextlib.contextmanager
+def capture_messages():
+    """Collect the error messages raised inside the engine while the block runs."""
+    sink: list[tuple[str, str]] = []
+    stack = _captures.__dict__.setdefault("stack", [])
+    stack.append(sink)
+    try:
+        yield sink
+    finally:
+        stack.remove(sink)
 
 
 def _scalar(v):
@@ -97,15 +117,15 @@ def adapter(entry: Function):
         try:
             bound = signature.bind(*(to_python(a) for a in args))
         except TypeError:
-            MESSAGES.append((entry.name, f"{entry.signature}: wrong number of arguments"))
+            _note(entry.name, f"{entry.signature}: wrong number of arguments")
             return _xlerror("#VALUE!")
         try:
             return to_engine(entry.func(*bound.args, **bound.kwargs))
         except CvpError as exc:
-            MESSAGES.append((entry.name, exc.message))
+            _note(entry.name, exc.message)
             return _xlerror(exc.code)
         except Exception as exc:  # a defect: never let it escape into the engine
-            MESSAGES.append((entry.name, f"internal error: {type(exc).__name__}: {exc}"))
+            _note(entry.name, f"internal error: {type(exc).__name__}: {exc}")
             return _xlerror("#VALUE!")
 
     call.__name__ = entry.name
