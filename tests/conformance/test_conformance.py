@@ -42,9 +42,9 @@ def book(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(book):
     path, placed = book
-    formulas_host.MESSAGES.clear()
-    result = compute(path)
-    return result.values, list(formulas_host.MESSAGES)
+    with formulas_host.capture_messages() as messages:
+        result = compute(path)
+    return result.values, messages
 
 
 @pytest.fixture(scope="module")
