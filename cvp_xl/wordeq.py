@@ -513,35 +513,25 @@ class _Parser:
             self._operator_error(tok)
         return result_name, node
 
-    def _sum(self, depth: int):
-        first = self._product(depth)
+    def _level(self, kind: str, operand, depth: int):
+        """One precedence level: operands joined by this level's operators, left to right."""
+        first = operand(depth)
         rest = []
         while True:
-            kind, op, glyph, start, end = self._peek_op()
-            if kind != "add":
-                return self._chain("add", first, rest)
+            found, op, glyph, start, end = self._peek_op()
+            if found != kind:
+                return self._chain(kind, first, rest)
             self.pos, self.prev = end, (glyph, start)
-            rest.append((op, self._product(depth)))
+            rest.append((op, operand(depth)))
+
+    def _sum(self, depth: int):
+        return self._level("add", self._product, depth)
 
     def _product(self, depth: int):
-        first = self._power(depth)
-        rest = []
-        while True:
-            kind, op, glyph, start, end = self._peek_op()
-            if kind != "mul":
-                return self._chain("mul", first, rest)
-            self.pos, self.prev = end, (glyph, start)
-            rest.append((op, self._power(depth)))
+        return self._level("mul", self._power, depth)
 
     def _power(self, depth: int):
-        first = self._unary(depth)
-        rest = []
-        while True:
-            kind, op, glyph, start, end = self._peek_op()
-            if kind != "pow":
-                return self._chain("pow", first, rest)
-            self.pos, self.prev = end, (glyph, start)
-            rest.append((op, self._unary(depth)))
+        return self._level("pow", self._unary, depth)
 
     def _unary(self, depth: int):
         text = self.text
