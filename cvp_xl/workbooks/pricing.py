@@ -20,10 +20,8 @@ unlocked; the sheet is protected without a password.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import yaml
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.legend import LegendEntry
@@ -37,6 +35,7 @@ from ..recalc import recalc
 from ..registry import get
 from ..xlsx.cached import atomic_save_workbook
 from ..xlsx.write import set_text, set_value
+from . import load_yaml
 
 __all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "SHEET"]
 
@@ -121,15 +120,7 @@ def validation(ws, kind: str, operator: str, formula1: str, formula2: str | None
 
 
 def _read(spec, default: Path) -> tuple[dict, str]:
-    if spec is None:
-        spec = default
-    if isinstance(spec, (str, os.PathLike)):
-        path = Path(spec)
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        where = path.name
-    else:
-        data, where = spec, "spec"
+    data, where = load_yaml(spec, default)
     if not isinstance(data, dict):
         raise CvpValueError(f"{where}: expected a mapping of settings, got {type(data).__name__}")
     return data, where

@@ -23,10 +23,8 @@ computes in any Excel and in LibreOffice; the ``CVP_*`` columns need the add-in.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
-import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -37,6 +35,7 @@ from ..hosts.native import to_native, workbook_cells
 from ..recalc import recalc
 from ..xlsx.cached import atomic_save_workbook
 from ..xlsx.write import set_text, set_value
+from . import load_yaml
 
 __all__ = ["build", "build_example_workbooks", "load_spec", "LIBRARY", "EQUATIONS", "INPUTS",
            "COLUMNS"]
@@ -114,15 +113,7 @@ def load_spec(spec=None) -> dict:
         source that does not say it is an example, an equation that does not parse or
         compute, a unit that is not money per period.
     """
-    if spec is None:
-        spec = LIBRARY
-    if isinstance(spec, (str, os.PathLike)):
-        path = Path(spec)
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        where = path.name
-    else:
-        data, where = spec, "spec"
+    data, where = load_yaml(spec, LIBRARY)
     if not isinstance(data, dict) or not isinstance(data.get("equations"), list):
         raise CvpValueError(f"{where}: expected a mapping with a list of equations")
     out = {"title": _text(data, "title", where), "note": _text(data, "note", where),
