@@ -53,11 +53,11 @@ def timed(fn):
 
 
 def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool) -> dict:
-    from cvp_xl.batch import build_many
-    from cvp_xl.calculator import load_spec, model
-    from cvp_xl.calculator.builder import build
+    from cvp_xl.commands.batch import build_many
     from cvp_xl.hosts.formulas_host import register_all
     from cvp_xl.hosts.libreoffice import find_soffice, recalc_with_libreoffice
+    from cvp_xl.workbooks.calculator import load_spec, model
+    from cvp_xl.workbooks.calculator.builder import build
 
     spec = load_spec(spec_path)
     table = customers(spec, n)
@@ -113,8 +113,8 @@ def peak_memory(spec_path: Path, n: int) -> float:
 import resource, sys, tempfile
 sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
 from batch import customers
-from cvp_xl.batch import build_many
-from cvp_xl.calculator import load_spec
+from cvp_xl.commands.batch import build_many
+from cvp_xl.workbooks.calculator import load_spec
 spec = load_spec({str(spec_path)!r})
 table = customers(spec, {n})
 with tempfile.TemporaryDirectory() as tmp:

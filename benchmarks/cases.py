@@ -1,11 +1,13 @@
 """Benchmark: read and check a 100,000-row case-history table, against plain pandas.read_excel.
 
 Generates the table (the seven example cases of ``workbooks/cases/cases.csv`` repeated, each
-copy with its own customer name and documented value), writes it with
-:func:`cvp_xl.cases.write_cases`, then, in the same run and on the same file, times
+copy with its own customer name and documented value), writes it as the case-history workbook
+(:func:`cvp_xl.workbooks.case_histories.build`: the table, its summary and the first 250 case
+sheets, each formula with its Python value), then, in the same run and on the same file, times
 
-- :func:`cvp_xl.cases.read_cases`: finds the table, reads its cells and checks every row;
-- ``pandas.read_excel(path)``: reads the sheet, no checks;
+- :func:`cvp_xl.workbooks.case_table.read_cases`: finds the table, reads its cells and checks
+  every row;
+- ``pandas.read_excel(path)``: reads the table's sheet (the first), no checks;
 
 and prints both times and their ratio.  Usage::
 
@@ -22,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cvp_xl.cases import read_cases, read_cases_csv, write_cases
-from cvp_xl.workbooks.cases import CASES_CSV
+from cvp_xl.workbooks.case_histories import CASES_CSV, build
+from cvp_xl.workbooks.case_table import read_cases, read_cases_csv
 
 
 def generate(rows: int) -> pd.DataFrame:
@@ -56,14 +58,14 @@ def main() -> None:
         path = args.keep or Path(tmp) / "cases.xlsx"
         df = generate(args.rows)
         start = time.perf_counter()
-        write_cases(df, path)
+        build(path, df)
         print(f"generated {args.rows:,} rows x {df.shape[1]} columns "
               f"({path.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - start:.1f} s")
         ours, got = best_of(args.repeat, lambda: read_cases(path))
         plain, raw = best_of(args.repeat, lambda: pd.read_excel(path))
         assert len(got) == len(raw) == args.rows
         assert got.equals(df.reset_index(drop=True))
-        print(f"cvp_xl.cases.read_cases (read + check every row): {ours:8.2f} s")
+        print(f"cvp_xl.workbooks.case_table.read_cases (read + check every row): {ours:8.2f} s")
         print(f"pandas.read_excel (read only):                   {plain:8.2f} s")
         print(f"ratio read_cases / read_excel:                   {ours / plain:8.2f}")
 

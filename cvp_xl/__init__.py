@@ -1,24 +1,16 @@
 """cvp-xl: customer value propositions in Excel.
 
-The public API: the math of value, pricing and documentation; value word
-equations; the registry of spreadsheet functions; the errors; the headless
-recalculation path.  Calculators, batch jobs and workbook builders live in
-their own modules (``cvp_xl.calculator``, ``cvp_xl.batch``,
-``cvp_xl.workbooks``, ``cvp_xl.cases``).
+The public API: the math of value, pricing and documentation; the registry of
+spreadsheet functions; the errors; the headless recalculation path.  Importing
+``cvp_xl`` loads numpy and the standard library only: ``recalc`` and ``share``
+(which need openpyxl, lxml and the formulas engine) load on first use.
+Value word equations are ``cvp_xl.wordeq``; workbook builders
+``cvp_xl.workbooks``; batch jobs and commands ``cvp_xl.commands``.
 """
 
-from ._version import __version__
-from .documentation import case_stats, realization
-from .errors import (
-    CvpDivZeroError,
-    CvpError,
-    CvpNAError,
-    CvpNameError,
-    CvpNumError,
-    CvpValueError,
-    WorkbookError,
-)
-from .pricing import (
+from cvp_xl._version import __version__
+from cvp_xl.domain.documentation import case_stats, realization
+from cvp_xl.domain.pricing import (
     eve,
     fair_value_gap,
     point_type,
@@ -30,14 +22,27 @@ from .pricing import (
     value_capture,
     value_map,
 )
-from .recalc import recalc
-from .registry import functions, get
-from .share import share
-from .value import breakeven_price, differential, incentive, next_best, payback, roi
+from cvp_xl.domain.value import breakeven_price, differential, incentive, next_best, payback, roi
+from cvp_xl.errors import (
+    CvpDivZeroError,
+    CvpError,
+    CvpNAError,
+    CvpNameError,
+    CvpNumError,
+    CvpValueError,
+    CvpXlError,
+    ErrorValue,
+    SpecError,
+    WorkbookError,
+)
+from cvp_xl.registry import functions, get
 
 __all__ = [
     "__version__",
     # errors
+    "CvpXlError",
+    "SpecError",
+    "ErrorValue",
     "CvpError",
     "CvpValueError",
     "CvpDivZeroError",
@@ -72,3 +77,16 @@ __all__ = [
     "recalc",
     "share",
 ]
+
+
+def __getattr__(name: str):
+    """``recalc`` and ``share`` load the file and engine layers only when first used."""
+    if name == "recalc":
+        from cvp_xl.commands.recalc import recalc
+
+        return recalc
+    if name == "share":
+        from cvp_xl.commands.share import share
+
+        return share
+    raise AttributeError(f"module 'cvp_xl' has no attribute {name!r}")

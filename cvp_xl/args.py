@@ -1,7 +1,7 @@
 """Argument checking shared by every function: numbers, ranges, shapes.
 
 The functions of this library take Python values: numbers, strings, ``None``
-for a blank cell, an :class:`~cvp_xl.xlsx.values.ErrorValue` for a cell that
+for a blank cell, an :class:`~cvp_xl.errors.ErrorValue` for a cell that
 holds an Excel error, and lists of lists or numpy arrays for ranges.  Each
 check names the argument (and the item, for a range) and what was expected,
 so the message reads well in a cell, on the command line and in Python.
@@ -23,10 +23,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import CvpNumError, CvpValueError, error_for_code
-from .xlsx.values import ErrorValue
+from cvp_xl.errors import CvpNumError, CvpValueError, ErrorValue, error_for_code
 
-__all__ = ["describe", "number", "numbers_of", "broadcast", "texts_of", "flat"]
+__all__ = ["describe", "shape_text", "number", "numbers_of", "broadcast", "texts_of", "flat"]
 
 
 def describe(value) -> str:
@@ -62,7 +61,7 @@ def number(value, name: str, item: int | None = None) -> float:
         arr = np.asarray(value, dtype=object)
         if arr.size != 1:
             raise CvpValueError(f"{where}: expected a single number, got a range of "
-                                f"{_shape_text(arr.shape) if arr.size else 'no cells'}")
+                                f"{shape_text(arr.shape) if arr.size else 'no cells'}")
         value = arr.ravel()[0]
     if isinstance(value, ErrorValue):
         raise error_for_code(value.code, f"{where}: the input is the error {value.code}")
@@ -125,9 +124,14 @@ def texts_of(value, name: str) -> list[str]:
     return out
 
 
-def _shape_text(shape: tuple) -> str:
+def shape_text(shape: tuple) -> str:
+    """How every message names a range's shape.
+
+    >>> shape_text((3, 1)), shape_text((2,))
+    ('3 rows x 1 column', '2 items')
+    """
     if len(shape) == 1:
-        return f"{shape[0]} items"
+        return f"{shape[0]} item{'s' * (shape[0] != 1)}"
     rows, cols = shape[0], shape[1]
     return f"{rows} row{'s' * (rows != 1)} x {cols} column{'s' * (cols != 1)}"
 
@@ -152,8 +156,8 @@ def broadcast(**arguments) -> tuple[list, tuple | None]:
                 shape, shape_of = v.shape, name
             elif v.shape != shape:
                 raise CvpValueError(
-                    f"{name}: a range of {_shape_text(v.shape)} does not match "
-                    f"{shape_of} ({_shape_text(shape)})"
+                    f"{name}: a range of {shape_text(v.shape)} does not match "
+                    f"{shape_of} ({shape_text(shape)})"
                 )
         checked.append(v)
     return checked, shape

@@ -14,7 +14,12 @@ import os
 from dataclasses import dataclass
 
 __all__ = [
+    "CvpXlError",
+    "SpecError",
     "ERROR_CODES",
+    "ERROR_LITERALS",
+    "ErrorValue",
+    "as_error",
     "CvpError",
     "CvpValueError",
     "CvpDivZeroError",
@@ -28,12 +33,22 @@ __all__ = [
     "ProblemsError",
 ]
 
-#: The Excel error literals this library produces or understands.
+#: The Excel error literals this library produces or understands, as Excel and LibreOffice
+#: write them in an xlsx file.
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+ERROR_LITERALS = ERROR_CODES
 
 
-class CvpError(ValueError):
-    """Base class: an Excel error code plus a message a user can act on."""
+class CvpXlError(Exception):
+    """The root of every error cvp-xl raises on purpose: its text is a message for the user.
+
+    The command line prints it and exits 2; nothing else is caught there.
+    """
+
+
+class CvpError(CvpXlError, ValueError):
+    """A value a function cannot compute: an Excel error code plus a message a user can act on.
+    """
 
     code = "#VALUE!"
 
@@ -112,7 +127,11 @@ def error_for_code(code: str, message: str) -> CvpError:
         raise ValueError(f"not an Excel error code: {code!r}") from None
 
 
-class WorkbookError(Exception):
+class SpecError(CvpXlError, ValueError):
+    """A spec (YAML) that cannot be used; the message starts with ``file:line:``."""
+
+
+class WorkbookError(CvpXlError):
     """A workbook file that cannot be read or written safely (not an xlsx, hostile, ...)."""
 
 
@@ -149,3 +168,52 @@ class ProblemsError(WorkbookError):
         if n > self.MAX_SHOWN:
             lines.append(f"  ... and {n - self.MAX_SHOWN} more")
         super().__init__("\n".join(lines))
+
+
+# -- error values held by cells -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorValue:
+    """A spreadsheet error held by a cell.
+
+    Parameters
+    ----------
+    code : str
+        The error literal, such as ``'#DIV/0!'`` or ``'#N/A'``.
+    """
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def as_error(value: object) -> ErrorValue | None:
+    """Return the error a value stands for, or None when it is not an error.
+
+    Parameters
+    ----------
+    value : object
+        An ``ErrorValue`` (returned as is) or a string that may be one of ``ERROR_LITERALS``
+        (matched ignoring case and surrounding blanks).
+
+    Returns
+    -------
+    ErrorValue or None
+        The error, with its literal in canonical upper case; None for anything else.
+
+    Examples
+    --------
+    >>> as_error(" #n/a ")
+    ErrorValue(code='#N/A')
+    >>> as_error(0) is None
+    True
+    """
+    if isinstance(value, ErrorValue):
+        return value
+    if isinstance(value, str):
+        literal = value.strip().upper()
+        if literal in ERROR_LITERALS:
+            return ErrorValue(literal)
+    return None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ERROR_CODES
+from cvp_xl.errors import ERROR_CODES
 
 __all__ = [
     "Argument",

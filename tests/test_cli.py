@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cvp_xl.cli import main
+from cvp_xl.commands.cli import main
 
 LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE workbook [\n <!ENTITY lol "lol">\n'
           b' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cvp_xl.cli import main
+from cvp_xl.commands.cli import main
 from cvp_xl.registry import functions
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -8,9 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cvp_xl.errors import WorkbookError
-from cvp_xl.recalc import recalc
-from cvp_xl.xlsx.values import ErrorValue
+from cvp_xl.commands.recalc import recalc
+from cvp_xl.errors import ErrorValue, WorkbookError
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from cvp_xl import (
     payback,
     roi,
 )
-from cvp_xl.xlsx.values import ErrorValue
+from cvp_xl.errors import ErrorValue
 
 
 def test_differential_is_the_incentive_gap():

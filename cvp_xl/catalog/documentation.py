@@ -5,8 +5,8 @@ DOMAIN.md §4 (value case histories) and §5 (customer value management).
 
 from __future__ import annotations
 
-from .. import documentation
-from ..registry import Argument, Example, Function, register
+from cvp_xl.domain import documentation
+from cvp_xl.registry import Argument, Example, Function, register
 
 CATEGORY = "CVP Documentation"
 BLANK_NOTE = "Excel's arithmetic reads a blank cell as 0; the function refuses it"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import pricing
-from ..registry import Argument, Example, Function, register
+from cvp_xl.domain import pricing
+from cvp_xl.registry import Argument, Example, Function, register
 
 PRICING = "CVP Pricing"
 POSITIONING = "CVP Positioning"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import value
-from ..registry import Argument, Example, Function, register
+from cvp_xl.domain import value
+from cvp_xl.registry import Argument, Example, Function, register
 
 CATEGORY = "CVP Value"
 BLANK_NOTE = "Excel's arithmetic reads a blank cell as 0; the function refuses it"

@@ -38,19 +38,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import wordeq
-from ..args import describe, flat, texts_of
-from ..errors import CvpError, CvpValueError, error_for_code
-from ..registry import Argument, CellReader, Example, Function, NoTranslation, register
-from ..xlsx.values import ErrorValue
+from cvp_xl import wordeq
+from cvp_xl.args import describe, flat, texts_of
+from cvp_xl.errors import CvpError, CvpValueError, ErrorValue, error_for_code
+from cvp_xl.registry import Argument, CellReader, Example, Function, NoTranslation, register
+from cvp_xl.xlsx.a1 import MAX_FORMULA, RANGE_RE, column_letter, parse_range
 
 __all__ = ["cvp_wordeq", "cvp_wordeq_unit", "native_wordeq", "CATEGORY"]
 
 CATEGORY = "CVP Word equations"
 BLANK_NOTE = "Excel's arithmetic reads a blank cell as 0; the function refuses it"
 UNTRANSLATABLE = "the equation cannot be translated, so there is no native formula to compare"
-
-_EXCEL_FORMULA_LIMIT = 8192
 
 
 # -- reading the ranges ------------------------------------------------------------------------
@@ -301,9 +299,7 @@ def cvp_wordeq_unit(equation, names, units=None):
 # -- native translation ------------------------------------------------------------------------
 
 _A1_BLOCK = re.compile(
-    r"^(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?"
-    r"(?P<c1>\$?)(?P<col1>[A-Za-z]{1,3})(?P<r1>\$?)(?P<row1>[0-9]+)"
-    r"(?::(?P<c2>\$?)(?P<col2>[A-Za-z]{1,3})(?P<r2>\$?)(?P<row2>[0-9]+))?$"
+    rf"^(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(?P<range>{RANGE_RE.pattern})$"
 )
 _PLACEHOLDER = re.compile(r"_cvpq([0-9]+)_")
 
@@ -337,38 +333,24 @@ class _Anchor:
 
     def __init__(self, expr: str):
         self.expr = expr
-        self.match = _A1_BLOCK.match(expr)
+        match = _A1_BLOCK.match(expr)
+        try:  # first row, first column, last row, last column
+            self.bounds = parse_range(match["range"]) if match else None
+        except ValueError:  # past the sheet's last row or column: not a cell range
+            self.bounds = None
+        self.match = match if self.bounds else None
 
     @property
     def shape(self) -> tuple[int, int] | None:
-        from openpyxl.utils.cell import column_index_from_string
-
-        m = self.match
-        if m is None:
+        if self.bounds is None:
             return None
-        if m["col2"] is None:
-            return 1, 1
-        rows = abs(int(m["row2"]) - int(m["row1"])) + 1
-        cols = abs(column_index_from_string(m["col2"].upper())
-                   - column_index_from_string(m["col1"].upper())) + 1
-        return rows, cols
-
-    def _corner(self) -> tuple[int, int]:
-        from openpyxl.utils.cell import column_index_from_string
-
-        m = self.match
-        row, col = int(m["row1"]), column_index_from_string(m["col1"].upper())
-        if m["col2"] is not None:
-            row = min(row, int(m["row2"]))
-            col = min(col, column_index_from_string(m["col2"].upper()))
-        return row, col
+        r1, c1, r2, c2 = self.bounds
+        return r2 - r1 + 1, c2 - c1 + 1
 
     def _a1(self, at: tuple[int, int]) -> str:
-        from openpyxl.utils.cell import get_column_letter
-
         m = self.match
-        row, col = self._corner()
-        return f"{m['c1']}{get_column_letter(col + at[1])}{m['r1']}{row + at[0]}"
+        row, col = self.bounds[0], self.bounds[1]
+        return f"{m['c1']}{column_letter(col + at[1])}{m['r1']}{row + at[0]}"
 
     def cell(self, at: tuple[int, int]) -> str:
         if self.match is None:
@@ -447,9 +429,9 @@ def native_wordeq(equation: str, names: str, values: str | None = None, *,
                                               "the smallest or largest of all customers at once")
         refs = [anchor.span(at) for at in plan.values]
     native = _PLACEHOLDER.sub(lambda m: refs[int(m[1])], formula)[1:]
-    if len(native) + 1 > _EXCEL_FORMULA_LIMIT:
+    if len(native) + 1 > MAX_FORMULA:
         raise NoTranslation("CVP_WORDEQ", f"the formula would be longer than Excel's "
-                                          f"{_EXCEL_FORMULA_LIMIT:,} characters")
+                                          f"{MAX_FORMULA:,} characters")
     return native
 
 

@@ -6,27 +6,22 @@ range), numpy arrays, the token ``schedula.EMPTY`` for an empty cell and
 wrong answers (``Ranges - Ranges`` is a set difference of ranges, not a
 subtraction), so each argument is converted to the plain Python values the
 library's functions take: numbers, strings, ``None`` for blank, lists of rows
-for ranges, :class:`~cvp_xl.xlsx.values.ErrorValue` for errors.  Errors map
+for ranges, :class:`~cvp_xl.errors.ErrorValue` for errors.  Errors map
 back: a :class:`~cvp_xl.errors.CvpError` becomes the ``XlError`` of its code.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import inspect
 import threading
 
 import numpy as np
 
-from ..errors import CvpError
-from ..registry import Function, functions
-from ..xlsx.values import ErrorValue
+from cvp_xl.errors import CvpError, ErrorValue
+from cvp_xl.registry import Function, functions
 
-__all__ = ["register_all", "to_python", "to_engine", "capture_messages", "MESSAGES"]
-
-#: The most recent error messages raised inside the engine: (function, message).
-MESSAGES: collections.deque = collections.deque(maxlen=1000)
+__all__ = ["register_all", "to_python", "to_engine", "from_engine", "capture_messages"]
 
 _lock = threading.Lock()
 _registered: set[str] = set()
@@ -34,7 +29,6 @@ _captures = threading.local()
 
 
 def _note(name: str, message: str) -> None:
-    MESSAGES.append((name, message))
     for sink in getattr(_captures, "stack", ()):
         sink.append((name, message))
 
@@ -51,12 +45,18 @@ def capture_messages():
         stack.remove(sink)
 
 
-def _scalar(v):
+def from_engine(v, empty=None):
+    """One value as the engine holds it, in the library's terms: ``XlError`` becomes
+    ``ErrorValue``, numpy scalars Python ones, and an empty cell ``empty``.
+
+    As an argument an empty cell is ``None`` (a blank, which the functions refuse where a
+    number belongs); as the result of a formula such as ``=A1`` it is 0, as Excel shows it.
+    """
     import schedula as sh
     from formulas.tokens.operand import XlError
 
     if v is sh.EMPTY:
-        return None
+        return empty
     if isinstance(v, XlError):
         return ErrorValue(str(v))
     if isinstance(v, np.generic):
@@ -76,11 +76,11 @@ def to_python(arg):
     if isinstance(arg, np.ndarray):
         arr = np.asarray(arg, dtype=object)
         if arr.ndim == 0 or arr.size == 1:
-            return _scalar(arr.ravel()[0]) if arr.size else None
+            return from_engine(arr.ravel()[0]) if arr.size else None
         if arr.ndim == 1:
             arr = arr.reshape(1, -1)
-        return [[_scalar(v) for v in row] for row in arr]
-    return _scalar(arg)
+        return [[from_engine(v) for v in row] for row in arr]
+    return from_engine(arg)
 
 
 def _xlerror(code: str):

@@ -33,8 +33,7 @@ from pathlib import Path
 
 import openpyxl
 
-from cvp_xl.errors import WorkbookError
-from cvp_xl.xlsx.values import ErrorValue, as_error
+from cvp_xl.errors import ErrorValue, WorkbookError, as_error
 
 __all__ = [
     "find_soffice",

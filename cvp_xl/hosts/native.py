@@ -29,9 +29,9 @@ from collections.abc import Mapping
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
-from ..errors import CvpNameError, CvpValueError
-from ..registry import CellReader, NoTranslation, get
-from ..xlsx.values import as_error
+from cvp_xl.errors import CvpNameError, CvpValueError, as_error
+from cvp_xl.registry import CellReader, NoTranslation, get
+from cvp_xl.xlsx import a1
 
 __all__ = ["to_native", "cvp_calls", "workbook_cells", "NoTranslation"]
 
@@ -142,10 +142,7 @@ def cvp_calls(formula: str) -> list[str]:
     return names
 
 
-_A1 = re.compile(
-    r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?"
-    r"(?P<range>\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?)$"
-)
+_A1 = re.compile(rf"^(?:(?P<sheet>{a1.SHEET})!)?(?P<range>{a1.RANGE})$")
 #: The most cells one reference may read (a whole column would be a mistake here).
 MAX_CELLS = 100_000
 
@@ -161,14 +158,15 @@ def workbook_cells(wb, sheet: str, values: Mapping | None = None) -> CellReader:
         The sheet of the formula being translated: references without a sheet are read there.
     values : mapping, optional
         Computed values of formula cells by ``(sheet, "A1")``, such as
-        ``cvp_xl.recalc.compute(path).values``.  A formula cell missing from it cannot be read.
+        ``cvp_xl.commands.recalc.compute(path).values``.  A formula cell missing from it
+        cannot be read.
 
     Returns
     -------
     callable
         ``cells(ref)`` for ``B3``, ``$B$3:$C$6``, ``Inputs!B3:B6``, ``'My sheet'!A1`` or a
         defined name that points at one range: the rows of values (``None`` for a blank
-        cell, :class:`~cvp_xl.xlsx.values.ErrorValue` for an error).  Raises ``LookupError``
+        cell, :class:`~cvp_xl.errors.ErrorValue` for an error).  Raises ``LookupError``
         with the reason for anything else.
     """
     from openpyxl.utils.cell import range_boundaries

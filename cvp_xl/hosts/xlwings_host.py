@@ -18,9 +18,8 @@ import inspect
 
 import numpy as np
 
-from ..errors import CvpError
-from ..registry import Function, functions
-from ..xlsx.values import as_error
+from cvp_xl.errors import CvpError, as_error
+from cvp_xl.registry import Function, functions
 
 __all__ = ["make_udf", "make_udfs", "cell_value"]
 

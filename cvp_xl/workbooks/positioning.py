@@ -25,16 +25,17 @@ Three sheets, built from a spec (``workbooks/positioning/*.yaml``):
     chart with the fair-value line.
 
 Share-safe formulas only (IF, AND, OR, ABS, SIGN, CHOOSE, SUM, SUMPRODUCT, COUNTIF, INDEX,
-MATCH, IFERROR, MIN, MAX); no ``CVP_*`` call.  Written with openpyxl, then recomputed by the
-formulas engine so the file carries formulas and values.  Inputs are styled and unlocked; every
-sheet is protected without a password.
+MATCH, IFERROR, MIN, MAX); no ``CVP_*`` call.  Every formula is written with the value Python
+computed for it (the domain functions of :mod:`cvp_xl.domain.pricing`, plain Python for the
+counts, ranks and picks of the workings) and the file is saved once by
+:class:`~cvp_xl.workbooks.book.Book`; the formulas engine and LibreOffice only check those
+values.  Inputs are styled and unlocked; every sheet is protected without a password.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.series import SeriesLabel
@@ -42,33 +43,22 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from .. import pricing
-from ..errors import CvpError, CvpValueError
-from ..recalc import recalc
-from ..xlsx.cached import atomic_save_workbook
-from ..xlsx.write import fit_to_page_width
-from .pricing import (
-    BOLD,
-    NOTE_FONT,
-    TITLE_FONT,
-    _get,
-    _list,
-    _num,
-    _read,
-    _text,
-    native,
-    protect,
-    put_formula,
-    put_header,
-    put_input,
-    put_label,
-    validation,
-)
+from cvp_xl.domain import pricing
+from cvp_xl.errors import CvpError, CvpValueError
+from cvp_xl.workbooks import example
+from cvp_xl.workbooks.book import Book, native
+from cvp_xl.workbooks.spec_fields import field as _get
+from cvp_xl.workbooks.spec_fields import list_field as _list
+from cvp_xl.workbooks.spec_fields import number_field as _num
+from cvp_xl.workbooks.spec_fields import read_mapping as _read
+from cvp_xl.workbooks.spec_fields import text_field as _text
+from cvp_xl.workbooks.style import BOLD, NOTE_FONT, TITLE_FONT, header, label, protect, validation
+from cvp_xl.xlsx.write import fit_to_page_width
 
 __all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "CATEGORIES",
            "TANGIBILITY", "NO_SOURCE", "NOT_ENOUGH"]
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "workbooks" / "positioning"
+EXAMPLES = example("positioning")
 CATEGORIES = ("technical", "economic", "service", "social")
 TANGIBILITY = ("tangible", "intangible")
 
@@ -162,8 +152,13 @@ def _value_map(data, where: str) -> dict:
 # -- the workbook ------------------------------------------------------------------------------
 
 
+def _ref(value):
+    """What ``=A1`` shows for an input cell: its value, 0 for an empty cell."""
+    return 0 if value is None or value == "" else value
+
+
 def build(path, spec=None) -> Path:
-    """Write the positioning workbook for ``spec`` to ``path``, with formulas and cached values.
+    """Write the positioning workbook for ``spec`` to ``path``, with formulas and their values.
 
     Parameters
     ----------
@@ -177,115 +172,159 @@ def build(path, spec=None) -> Path:
     pathlib.Path
     """
     s = load_spec(spec)
-    wb = Workbook()
-    ledger = wb.active
+    book = Book()
+    ledger = book.wb.active
     ledger.title = "Ledger"
-    rows = _ledger(ledger, s)
-    _propositions(wb.create_sheet("Propositions"), s, rows)
-    _value_map_sheet(wb.create_sheet("Value map"), s)
-    for ws in wb.worksheets:
+    rows, types = _ledger(book, ledger, s)
+    _propositions(book, book.wb.create_sheet("Propositions"), s, rows, types)
+    _value_map_sheet(book, book.wb.create_sheet("Value map"), s)
+    for ws in book.wb.worksheets:
         protect(ws)
-    path = Path(path)
-    fit_to_page_width(wb)
-    atomic_save_workbook(wb, path)
-    recalc(path)
-    return path
+    fit_to_page_width(book.wb)
+    return book.save(path)
 
 
-def _ledger(ws, s: dict) -> tuple[int, int]:
+def _ledger(book: Book, ws, s: dict) -> tuple[tuple[int, int], list[str]]:
+    """The Ledger sheet; returns its first and last element rows and each element's type."""
     for col, width in zip("ABCDEFG", (34, 12, 12, 14, 14, 44, 22)):
         ws.column_dimensions[col].width = width
-    put_label(ws["A1"], s["title"], TITLE_FONT)
-    put_label(ws["A2"], "Example figures for illustration, not facts. Views: ours minus the next "
-                        "best alternative's, in money, positive = better for the customer.",
-              NOTE_FONT)
-    put_label(ws["A3"], "Amounts in")
-    put_label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
-    put_label(ws["A4"], "Parity tolerance (largest difference still parity)")
-    put_input(ws["B4"], s["tolerance"], "#,##0")
-    put_label(ws["A5"], "Resonating focus: how many points")
-    put_input(ws["B5"], int(s["focus_count"]), "0")
+    label(ws["A1"], s["title"], TITLE_FONT)
+    label(ws["A2"], "Example figures for illustration, not facts. Views: ours minus the next "
+                    "best alternative's, in money, positive = better for the customer.",
+          NOTE_FONT)
+    label(ws["A3"], "Amounts in")
+    label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
+    label(ws["A4"], "Parity tolerance (largest difference still parity)")
+    book.input(ws["B4"], s["tolerance"], "#,##0")
+    label(ws["A5"], "Resonating focus: how many points")
+    book.input(ws["B5"], int(s["focus_count"]), "0")
     validation(ws, "decimal", "greaterThanOrEqual", "0", None,
                "Enter a tolerance of 0 or more.").add("B4")
     validation(ws, "whole", "greaterThanOrEqual", "1", None,
                "Enter a whole number of 1 or more.").add("B5")
     head = LEDGER_FIRST - 1
-    put_header(ws, head, 1, ["Value element", "Category", "Tangibility", "Supplier view",
-                             "Customer view", "Source of the customer view", "Point type"])
+    header(ws, head, 1, ["Value element", "Category", "Tangibility", "Supplier view",
+                         "Customer view", "Source of the customer view", "Point type"])
     category = validation(ws, "list", None, f'"{",".join(CATEGORIES)}"', None,
                           f"Choose one of: {', '.join(CATEGORIES)}.")
     tangibility = validation(ws, "list", None, f'"{",".join(TANGIBILITY)}"', None,
                              f"Choose one of: {', '.join(TANGIBILITY)}.")
     first = LEDGER_FIRST
     last = first + len(s["elements"]) - 1
+    types = [pricing.point_type(e["supplier_view"], e["customer_view"], s["tolerance"])
+             for e in s["elements"]]
     for k, e in enumerate(s["elements"]):
         r = first + k
-        put_input(ws[f"A{r}"], e["name"])
-        put_input(ws[f"B{r}"], e["category"])
-        put_input(ws[f"C{r}"], e["tangibility"])
-        put_input(ws[f"D{r}"], e["supplier_view"], "#,##0")
-        put_input(ws[f"E{r}"], e["customer_view"], "#,##0")
-        put_input(ws[f"F{r}"], e["source"] or None)
-        put_formula(ws[f"G{r}"], native("CVP_POINT_TYPE", f"D{r}", f"E{r}", "$B$4"))
+        book.input(ws[f"A{r}"], e["name"])
+        book.input(ws[f"B{r}"], e["category"])
+        book.input(ws[f"C{r}"], e["tangibility"])
+        book.input(ws[f"D{r}"], e["supplier_view"], "#,##0")
+        book.input(ws[f"E{r}"], e["customer_view"], "#,##0")
+        book.input(ws[f"F{r}"], e["source"] or None)
+        book.formula(ws[f"G{r}"], native("CVP_POINT_TYPE", f"D{r}", f"E{r}", "$B$4"), types[k])
     category.add(f"B{first}:B{last}")
     tangibility.add(f"C{first}:C{last}")
     r = last + 2
-    put_label(ws[f"A{r}"], "Count of each point type", BOLD)
+    label(ws[f"A{r}"], "Count of each point type", BOLD)
     for k, kind in enumerate(pricing.POINT_TYPES, start=1):
-        put_label(ws[f"A{r + k}"], kind)
-        put_formula(ws[f"B{r + k}"], f'=COUNTIF($G${first}:$G${last},"{kind}")', "0")
-    return first, last
+        label(ws[f"A{r + k}"], kind)
+        book.formula(ws[f"B{r + k}"], f'=COUNTIF($G${first}:$G${last},"{kind}")',
+                     types.count(kind), "0")
+    return (first, last), types
 
 
-def _propositions(ws, s: dict, ledger_rows: tuple[int, int]) -> None:
+def _workings(s: dict, types: list[str]) -> list[dict]:
+    """The value of each workings column (B to O) for each ledger element, as the formulas
+    compute it: running counts of the first two propositions, each favorable point of
+    difference's rank by the customer's view (ties: first listed, as ``CVP_RESONATING_FOCUS``
+    ranks them), the pitfall flags."""
+    tol = s["tolerance"]
+    rows: list[dict] = []
+    in_all = in_pod = 0
+    for e, kind in zip(s["elements"], types):
+        supplier, customer, source = e["supplier_view"], e["customer_view"], e["source"]
+        g = 1 if supplier >= -tol else 0
+        j = 1 if supplier > tol else 0
+        in_all, in_pod = in_all + g, in_pod + j
+        rows.append({
+            "B": _ref(e["name"]), "C": kind, "D": supplier, "E": customer, "F": source,
+            "G": g, "H": in_all,
+            "I": ((PARITY_FLAG if kind == "parity" else NO_ADVANTAGE_FLAG)
+                  if g == 1 and customer <= tol else ""),
+            "J": j, "K": in_pod,
+            "L": PRESUMPTION_FLAG if j == 1 and customer <= tol else "",
+            "M": 1 if kind == "favorable difference" and customer > 0 else 0,
+            "O": NO_SOURCE if source == "" else "Documented: " + source,
+        })
+    for i, row in enumerate(rows):
+        if row["M"] != 1:
+            row["N"] = ""
+            continue
+        larger = sum(1 for x in rows if x["M"] == 1 and x["E"] > row["E"])
+        tied_before = sum(1 for x in rows[:i + 1] if x["M"] == 1 and x["E"] == row["E"])
+        row["N"] = larger + tied_before
+    return rows
+
+
+def _pick(rows: list[dict], value: str, key: str, wanted: int, missing):
+    """``IFERROR(INDEX(value, MATCH(wanted, key, 0)), missing)`` over the workings."""
+    return next((row[value] for row in rows if row[key] == wanted), missing)
+
+
+def _propositions(book: Book, ws, s: dict, ledger_rows: tuple[int, int],
+                  types: list[str]) -> None:
     first, last = ledger_rows
     n = last - first + 1
     for col, width in zip("ABCDEFGHIJKLMN", (6, 32, 40, 32, 44, 32, 52, 10, 14, 10, 44, 12, 10,
                                               52)):
         ws.column_dimensions[col].width = width
-    put_label(ws["A1"], "Three kinds of value proposition, built from the ledger", TITLE_FONT)
-    put_label(ws["A2"], "Anderson, Narus and van Rossum (HBR 2006): each kind with its pitfall "
-                        "flagged where it applies.", NOTE_FONT)
-    put_header(ws, 3, 1, ["#", "All benefits", "Pitfall", "Favorable points of difference",
-                          "Pitfall", "Resonating focus", "Evidence"])
+    label(ws["A1"], "Three kinds of value proposition, built from the ledger", TITLE_FONT)
+    label(ws["A2"], "Anderson, Narus and van Rossum (HBR 2006): each kind with its pitfall "
+                    "flagged where it applies.", NOTE_FONT)
+    header(ws, 3, 1, ["#", "All benefits", "Pitfall", "Favorable points of difference",
+                      "Pitfall", "Resonating focus", "Evidence"])
     notes = ["", "Every element we see as at least on par", "benefit assertion",
              "Every element we see as better than the alternative", "value presumption",
              "The n agreed favorable points of difference of greatest value to the customer",
              "needs customer value research"]
     for col, note in enumerate(notes, start=1):
-        put_label(ws.cell(4, col), note, NOTE_FONT)
+        label(ws.cell(4, col), note, NOTE_FONT)
         ws.cell(4, col).alignment = Alignment(wrap_text=True, vertical="top")
 
     # Workings: one row per ledger element.
     w0 = 5 + n + 2
     w1 = w0 + n - 1
-    put_label(ws[f"A{w0 - 2}"], "Workings (one row per ledger element)", BOLD)
-    put_header(ws, w0 - 1, 1, ["Row", "Value element", "Point type", "Supplier view",
-                               "Customer view", "Source", "In all benefits", "Count",
-                               "All-benefits pitfall", "In points of difference", "Count",
-                               "Points-of-difference pitfall", "Focus candidate", "Focus rank",
-                               "Focus evidence"])
+    label(ws[f"A{w0 - 2}"], "Workings (one row per ledger element)", BOLD)
+    header(ws, w0 - 1, 1, ["Row", "Value element", "Point type", "Supplier view",
+                           "Customer view", "Source", "In all benefits", "Count",
+                           "All-benefits pitfall", "In points of difference", "Count",
+                           "Points-of-difference pitfall", "Focus candidate", "Focus rank",
+                           "Focus evidence"])
     tol, focus_n = "Ledger!$B$4", "Ledger!$B$5"
-    for k in range(n):
+    work = _workings(s, types)
+    for k, v in enumerate(work):
         i, lr = w0 + k, first + k
         ws[f"A{i}"] = k + 1
-        put_formula(ws[f"B{i}"], f"=Ledger!A{lr}")
-        put_formula(ws[f"C{i}"], f"=Ledger!G{lr}")
-        put_formula(ws[f"D{i}"], f"=Ledger!D{lr}", "#,##0")
-        put_formula(ws[f"E{i}"], f"=Ledger!E{lr}", "#,##0")
-        put_formula(ws[f"F{i}"], f'=IF(Ledger!F{lr}="","",Ledger!F{lr})')
-        put_formula(ws[f"G{i}"], f"=IF(D{i}>=-{tol},1,0)", "0")
-        put_formula(ws[f"H{i}"], f"=SUM(G${w0}:G{i})", "0")
-        put_formula(ws[f"I{i}"], f'=IF(AND(G{i}=1,E{i}<={tol}),IF(C{i}="parity",'
-                                 f'"{PARITY_FLAG}","{NO_ADVANTAGE_FLAG}"),"")')
-        put_formula(ws[f"J{i}"], f"=IF(D{i}>{tol},1,0)", "0")
-        put_formula(ws[f"K{i}"], f"=SUM(J${w0}:J{i})", "0")
-        put_formula(ws[f"L{i}"], f'=IF(AND(J{i}=1,E{i}<={tol}),"{PRESUMPTION_FLAG}","")')
-        put_formula(ws[f"M{i}"], f'=IF(AND(C{i}="favorable difference",E{i}>0),1,0)', "0")
-        put_formula(ws[f"N{i}"],
-                    f"=IF(M{i}=1,SUMPRODUCT((M${w0}:M${w1}=1)*(E${w0}:E${w1}>E{i}))"
-                    f"+SUMPRODUCT((M${w0}:M{i}=1)*(E${w0}:E{i}=E{i})),\"\")", "0")
-        put_formula(ws[f"O{i}"], f'=IF(F{i}="","{NO_SOURCE}","Documented: "&F{i})')
+        formulas = {
+            "B": (f"=Ledger!A{lr}", None),
+            "C": (f"=Ledger!G{lr}", None),
+            "D": (f"=Ledger!D{lr}", "#,##0"),
+            "E": (f"=Ledger!E{lr}", "#,##0"),
+            "F": (f'=IF(Ledger!F{lr}="","",Ledger!F{lr})', None),
+            "G": (f"=IF(D{i}>=-{tol},1,0)", "0"),
+            "H": (f"=SUM(G${w0}:G{i})", "0"),
+            "I": (f'=IF(AND(G{i}=1,E{i}<={tol}),IF(C{i}="parity",'
+                  f'"{PARITY_FLAG}","{NO_ADVANTAGE_FLAG}"),"")', None),
+            "J": (f"=IF(D{i}>{tol},1,0)", "0"),
+            "K": (f"=SUM(J${w0}:J{i})", "0"),
+            "L": (f'=IF(AND(J{i}=1,E{i}<={tol}),"{PRESUMPTION_FLAG}","")', None),
+            "M": (f'=IF(AND(C{i}="favorable difference",E{i}>0),1,0)', "0"),
+            "N": (f"=IF(M{i}=1,SUMPRODUCT((M${w0}:M${w1}=1)*(E${w0}:E${w1}>E{i}))"
+                  f"+SUMPRODUCT((M${w0}:M{i}=1)*(E${w0}:E{i}=E{i})),\"\")", "0"),
+            "O": (f'=IF(F{i}="","{NO_SOURCE}","Documented: "&F{i})', None),
+        }
+        for col, (formula, number_format) in formulas.items():
+            book.formula(ws[f"{col}{i}"], formula, v[col], number_format)
     ws.column_dimensions["O"].width = 52
 
     # The three propositions side by side.
@@ -293,37 +332,41 @@ def _propositions(ws, s: dict, ledger_rows: tuple[int, int]) -> None:
         return (f'=IFERROR(INDEX(${values_col}${w0}:${values_col}${w1},'
                 f'MATCH($A{row},${count_col}${w0}:${count_col}${w1},0)),"")')
 
+    focus_count = int(s["focus_count"])
     for k in range(n):
-        row = 5 + k
-        ws[f"A{row}"] = k + 1
-        put_formula(ws[f"B{row}"], pick("B", "H", row))
-        put_formula(ws[f"C{row}"], pick("I", "H", row))
-        put_formula(ws[f"D{row}"], pick("B", "K", row))
-        put_formula(ws[f"E{row}"], pick("L", "K", row))
-        put_formula(ws[f"F{row}"], f'=IF({k + 1}>{focus_n},"",IFERROR(INDEX($B${w0}:$B${w1},'
-                                   f'MATCH({k + 1},$N${w0}:$N${w1},0)),"{NOT_ENOUGH}"))',
-                    bold=True)
-        put_formula(ws[f"G{row}"], f'=IF({k + 1}>{focus_n},"",IFERROR(INDEX($O${w0}:$O${w1},'
-                                   f'MATCH({k + 1},$N${w0}:$N${w1},0)),""))')
+        row, p = 5 + k, k + 1
+        ws[f"A{row}"] = p
+        book.formula(ws[f"B{row}"], pick("B", "H", row), _pick(work, "B", "H", p, ""))
+        book.formula(ws[f"C{row}"], pick("I", "H", row), _pick(work, "I", "H", p, ""))
+        book.formula(ws[f"D{row}"], pick("B", "K", row), _pick(work, "B", "K", p, ""))
+        book.formula(ws[f"E{row}"], pick("L", "K", row), _pick(work, "L", "K", p, ""))
+        shown = p <= focus_count
+        book.formula(ws[f"F{row}"], f'=IF({p}>{focus_n},"",IFERROR(INDEX($B${w0}:$B${w1},'
+                                    f'MATCH({p},$N${w0}:$N${w1},0)),"{NOT_ENOUGH}"))',
+                     _pick(work, "B", "N", p, NOT_ENOUGH) if shown else "", bold=True)
+        book.formula(ws[f"G{row}"], f'=IF({p}>{focus_n},"",IFERROR(INDEX($O${w0}:$O${w1},'
+                                    f'MATCH({p},$N${w0}:$N${w1},0)),""))',
+                     _pick(work, "O", "N", p, "") if shown else "")
 
 
-def _value_map_sheet(ws, s: dict) -> None:
+def _value_map_sheet(book: Book, ws, s: dict) -> None:
     vm = s["value_map"]
     attrs, offers = vm["attributes"], vm["offerings"]
     m, k = len(attrs), len(offers)
     ref_index = [o["name"] for o in offers].index(vm["reference"])
+    reference = offers[ref_index]
     ws.column_dimensions["A"].width = 30
     for j in range(k + 4):
         ws.column_dimensions[get_column_letter(2 + j)].width = 16
-    put_label(ws["A1"], "Customer value map (Gale)", TITLE_FONT)
-    put_label(ws["A2"], "Relative quality = sum of w x 100 / sum(w) x (score / reference's score); "
-                        "relative price = 100 x price / reference's price. 100 = the reference.",
-              NOTE_FONT)
-    put_label(ws["A3"], "Reference offering (next best alternative)")
+    label(ws["A1"], "Customer value map (Gale)", TITLE_FONT)
+    label(ws["A2"], "Relative quality = sum of w x 100 / sum(w) x (score / reference's score); "
+                    "relative price = 100 x price / reference's price. 100 = the reference.",
+          NOTE_FONT)
+    label(ws["A3"], "Reference offering (next best alternative)")
     ref_col = get_column_letter(3 + ref_index)
-    put_formula(ws["B3"], f"={ref_col}5", bold=True)
+    book.formula(ws["B3"], f"={ref_col}5", _ref(reference["name"]), bold=True)
 
-    put_header(ws, 5, 1, ["Attribute", "Weight"])
+    header(ws, 5, 1, ["Attribute", "Weight"])
     a0, a1 = 6, 6 + m - 1
     price_row = a1 + 1
     weights_dv = validation(ws, "decimal", "greaterThanOrEqual", "0", None,
@@ -332,45 +375,54 @@ def _value_map_sheet(ws, s: dict) -> None:
                            "Enter a score of 0 or more.")
     for j, o in enumerate(offers):
         col = get_column_letter(3 + j)
-        put_input(ws[f"{col}5"], o["name"])
+        book.input(ws[f"{col}5"], o["name"])
         ws[f"{col}5"].font = BOLD
         for i, score in enumerate(o["scores"]):
-            put_input(ws[f"{col}{a0 + i}"], score, "0.0")
-        put_input(ws[f"{col}{price_row}"], o["price"], "#,##0")
+            book.input(ws[f"{col}{a0 + i}"], score, "0.0")
+        book.input(ws[f"{col}{price_row}"], o["price"], "#,##0")
         scores_dv.add(f"{col}{a0}:{col}{price_row}")
     for i, a in enumerate(attrs):
-        put_input(ws[f"A{a0 + i}"], a["name"])
-        put_input(ws[f"B{a0 + i}"], a["weight"], "0")
+        book.input(ws[f"A{a0 + i}"], a["name"])
+        book.input(ws[f"B{a0 + i}"], a["weight"], "0")
     weights_dv.add(f"B{a0}:B{a1}")
-    put_label(ws[f"A{price_row}"], "Price", BOLD)
+    label(ws[f"A{price_row}"], "Price", BOLD)
 
     r0 = price_row + 3
-    put_header(ws, r0 - 1, 1, ["Offering", "Relative quality", "Relative price",
-                               "Gap to the fair-value line", "Position"])
+    header(ws, r0 - 1, 1, ["Offering", "Relative quality", "Relative price",
+                           "Gap to the fair-value line", "Position"])
     ws.column_dimensions["E"].width = 56
     weights = f"$B${a0}:$B${a1}"
     ref_scores = f"${ref_col}${a0}:${ref_col}${a1}"
-    for j in range(k):
+    weight_values = [a["weight"] for a in attrs]
+    plotted = []
+    for j, o in enumerate(offers):
         col, r = get_column_letter(3 + j), r0 + j
-        put_formula(ws[f"A{r}"], f"={col}5")
-        put_formula(ws[f"B{r}"], native("CVP_VALUE_MAP", weights, f"{col}{a0}:{col}{a1}",
-                                        ref_scores), "0.0")
-        put_formula(ws[f"C{r}"], native("CVP_RELATIVE_PRICE", f"{col}{price_row}",
-                                        f"${ref_col}${price_row}"), "0.0")
-        put_formula(ws[f"D{r}"], native("CVP_FAIR_VALUE_GAP", f"B{r}", f"C{r}"), "0.0",
-                    bold=True)
-        put_formula(ws[f"E{r}"], f'=IF(D{r}>0,"Below/right of the fair-value line: better '
-                                 f'customer value",IF(D{r}<0,"Above/left of the fair-value '
-                                 f'line: worse customer value","On the fair-value line"))')
+        quality = pricing.value_map(weight_values, o["scores"], reference["scores"])
+        price = pricing.relative_price(o["price"], reference["price"])
+        gap = pricing.fair_value_gap(quality, price)
+        plotted += [quality, price]
+        book.formula(ws[f"A{r}"], f"={col}5", _ref(o["name"]))
+        book.formula(ws[f"B{r}"], native("CVP_VALUE_MAP", weights, f"{col}{a0}:{col}{a1}",
+                                         ref_scores), quality, "0.0")
+        book.formula(ws[f"C{r}"], native("CVP_RELATIVE_PRICE", f"{col}{price_row}",
+                                         f"${ref_col}${price_row}"), price, "0.0")
+        book.formula(ws[f"D{r}"], native("CVP_FAIR_VALUE_GAP", f"B{r}", f"C{r}"), gap, "0.0",
+                     bold=True)
+        below = "Below/right of the fair-value line: better customer value"
+        above = "Above/left of the fair-value line: worse customer value"
+        on = "On the fair-value line"
+        book.formula(ws[f"E{r}"], f'=IF(D{r}>0,"{below}",IF(D{r}<0,"{above}","{on}"))',
+                     below if gap > 0 else above if gap < 0 else on)
     r1 = r0 + k - 1
     line0 = r1 + 2
-    put_label(ws[f"A{line0}"], "Fair-value line (relative quality = relative price)", BOLD)
-    put_formula(ws[f"B{line0 + 1}"], f"=MIN(B{r0}:C{r1})-10", "0.0")
-    put_formula(ws[f"C{line0 + 1}"], f"=B{line0 + 1}", "0.0")
-    put_formula(ws[f"B{line0 + 2}"], f"=MAX(B{r0}:C{r1})+10", "0.0")
-    put_formula(ws[f"C{line0 + 2}"], f"=B{line0 + 2}", "0.0")
-    put_label(ws[f"A{line0 + 1}"], "from")
-    put_label(ws[f"A{line0 + 2}"], "to")
+    low, high = min(plotted) - 10, max(plotted) + 10
+    label(ws[f"A{line0}"], "Fair-value line (relative quality = relative price)", BOLD)
+    book.formula(ws[f"B{line0 + 1}"], f"=MIN(B{r0}:C{r1})-10", low, "0.0")
+    book.formula(ws[f"C{line0 + 1}"], f"=B{line0 + 1}", low, "0.0")
+    book.formula(ws[f"B{line0 + 2}"], f"=MAX(B{r0}:C{r1})+10", high, "0.0")
+    book.formula(ws[f"C{line0 + 2}"], f"=B{line0 + 2}", high, "0.0")
+    label(ws[f"A{line0 + 1}"], "from")
+    label(ws[f"A{line0 + 2}"], "to")
 
     chart = ScatterChart()
     chart.title = "Customer value map"

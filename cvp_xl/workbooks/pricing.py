@@ -13,149 +13,58 @@ One sheet, ``Pricing``, built from a spec (``workbooks/pricing/*.yaml``):
 
 Share-safe: only arithmetic, SUM, MIN, MAX, IF, OR, INDEX, MATCH and RANK, the native
 translations of the registry's ``CVP_*`` functions (so the conformance suite vouches for them),
-no ``CVP_*`` call.  The file is written with openpyxl and then recomputed by the formulas engine
-(:func:`cvp_xl.recalc.recalc`), so it carries formulas and their values.  Inputs are styled and
-unlocked; the sheet is protected without a password.
+no ``CVP_*`` call.  Every formula is written with the value Python computed for it (the domain
+functions of :mod:`cvp_xl.domain.pricing` and :mod:`cvp_xl.domain.value`, plain arithmetic for
+sums, running totals, ratios, ranks and picks, an ``ErrorValue`` where the formula gives an
+Excel error) and the file is saved once by :class:`~cvp_xl.workbooks.book.Book`; the formulas
+engine and LibreOffice only check those values.  Inputs are styled and unlocked; the sheet is
+protected without a password.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.legend import LegendEntry
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .. import pricing
-from ..args import number
-from ..errors import CvpError, CvpValueError
-from ..recalc import recalc
-from ..registry import get
-from ..xlsx.cached import atomic_save_workbook
-from ..xlsx.write import set_text, set_value
-from . import load_yaml
+from cvp_xl.domain import pricing
+from cvp_xl.domain.value import differential, incentive
+from cvp_xl.errors import CvpError, CvpValueError, ErrorValue
+from cvp_xl.workbooks import example
+from cvp_xl.workbooks.book import Book, native
+from cvp_xl.workbooks.spec_fields import field as _get
+from cvp_xl.workbooks.spec_fields import list_field as _list
+from cvp_xl.workbooks.spec_fields import number_field as _num
+from cvp_xl.workbooks.spec_fields import read_mapping as _read
+from cvp_xl.workbooks.spec_fields import text_field as _text
+from cvp_xl.workbooks.style import (
+    BOLD,
+    NOTE_FONT,
+    PERCENT,
+    RATIO,
+    TITLE_FONT,
+    header,
+    label,
+    protect,
+    validation,
+)
 
 __all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "SHEET"]
 
 #: The folder of the example specs shipped with the repository.
-EXAMPLES = Path(__file__).resolve().parents[2] / "workbooks" / "pricing"
+EXAMPLES = example("pricing")
 SHEET = "Pricing"
-
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-INPUT_FONT = Font(color="1F4E78")
-HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
-HEAD_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-NOTE_FONT = Font(italic=True, color="595959")
-UNLOCKED = Protection(locked=False)
-PERCENT = "0.0%"
-RATIO = "0.00"
 
 DECIDES = ("The differential decides: the customer buys the offering whose value minus price "
            "beats the next best alternative by the most. A higher value-to-price ratio on a "
            "smaller offering puts less money in the customer's pocket.")
-
-
-# -- cells -------------------------------------------------------------------------------------
-
-
-def native(name: str, *refs: str) -> str:
-    """``=`` plus the registry's native translation of ``name`` for these references."""
-    return "=" + get(name).to_native(*refs)
-
-
-def put_input(cell, value, number_format: str | None = None) -> None:
-    """An input cell: styled as an input, unlocked; text from data is written as text."""
-    set_value(cell, value)
-    cell.fill, cell.font, cell.protection = INPUT_FILL, INPUT_FONT, UNLOCKED
-    if number_format:
-        cell.number_format = number_format
-
-
-def put_formula(cell, formula: str, number_format: str | None = None, bold=False) -> None:
-    """A formula cell (locked, as every cell is by default)."""
-    if not formula.startswith("="):
-        raise ValueError(f"{cell.coordinate}: not a formula: {formula!r}")
-    cell.value = formula
-    if number_format:
-        cell.number_format = number_format
-    if bold:
-        cell.font = BOLD
-
-
-def put_label(cell, text: str, font: Font | None = None) -> None:
-    set_text(cell, text)
-    if font is not None:
-        cell.font = font
-
-
-def put_header(ws, row: int, col: int, titles: list[str]) -> None:
-    for j, title in enumerate(titles):
-        cell = ws.cell(row, col + j)
-        set_text(cell, title)
-        cell.font, cell.fill = HEAD_FONT, HEAD_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-
-
-def protect(ws) -> None:
-    """Protect the sheet without a password: inputs stay editable, formulas do not."""
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False  # let users widen columns
-    ws.protection.formatRows = False
-
-
-def validation(ws, kind: str, operator: str, formula1: str, formula2: str | None,
-               message: str) -> DataValidation:
-    dv = DataValidation(type=kind, operator=operator, formula1=formula1, formula2=formula2,
-                        allow_blank=True, showErrorMessage=True, errorTitle="Check the input",
-                        error=message)
-    ws.add_data_validation(dv)
-    return dv
+DIV0 = ErrorValue("#DIV/0!")
 
 
 # -- spec --------------------------------------------------------------------------------------
-
-
-def _read(spec, default: Path) -> tuple[dict, str]:
-    data, where = load_yaml(spec, default)
-    if not isinstance(data, dict):
-        raise CvpValueError(f"{where}: expected a mapping of settings, got {type(data).__name__}")
-    return data, where
-
-
-def _get(data: dict, key: str, where: str, default=...):
-    if key not in data or data[key] is None:
-        if default is ...:
-            raise CvpValueError(f"{where}: {key} is missing")
-        return default
-    return data[key]
-
-
-def _num(data: dict, key: str, where: str, default=...) -> float:
-    value = _get(data, key, where, default)
-    try:
-        return number(value, key)
-    except CvpError as exc:
-        raise type(exc)(f"{where}: {exc.message}") from None
-
-
-def _text(data: dict, key: str, where: str, default=...) -> str:
-    value = _get(data, key, where, default)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = f"{value:g}"
-    if not isinstance(value, str):
-        raise CvpValueError(f"{where}: {key}: expected text, got {value!r}")
-    return value
-
-
-def _list(data: dict, key: str, where: str) -> list:
-    value = _get(data, key, where, [])
-    if not isinstance(value, list):
-        raise CvpValueError(f"{where}: {key}: expected a list, got {type(value).__name__}")
-    return value
 
 
 def _item(entry, where: str) -> dict:
@@ -225,11 +134,76 @@ def _offering(entry, where: str) -> dict:
             "price": _num(entry, "price", where)}
 
 
+
+# -- what the formulas compute, as Excel computes it -------------------------------------------
+
+
+def _ref(value):
+    """What ``=A1`` shows for an input cell: its value, 0 for an empty cell."""
+    return 0 if value is None or value == "" else value
+
+
+def _sum(values) -> float:
+    """``SUM`` of input cells: blanks skipped, 0 for none."""
+    return sum(v for v in values if v is not None)
+
+
+def _min(values) -> float:
+    """``MIN`` of input cells: blanks skipped, 0 for none."""
+    return min((v for v in values if v is not None), default=0)
+
+
+def _error(*values) -> ErrorValue | None:
+    """The first error among the values, as a formula that reads them passes it on."""
+    return next((v for v in values if isinstance(v, ErrorValue)), None)
+
+
+def _equal(a, b):
+    """``a=b`` in a formula: text compared ignoring case, text never equals a number."""
+    if _error(a, b):
+        return _error(a, b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a.lower() == b.lower()
+    if isinstance(a, str) or isinstance(b, str):
+        return False
+    return a == b
+
+
+def _ratio(value: float, price: float):
+    """``=value/price``."""
+    return DIV0 if price == 0 else value / price
+
+
+def _capture(price: float, ref: float, eco: float):
+    """The native ``CVP_VALUE_CAPTURE``, ``(price-ref)/(eco-ref)``, as the cell computes it.
+
+    The domain function refuses a negative price (the data validation does too); the formula
+    still computes it, so the plain quotient stands in for that case.
+    """
+    if eco == ref:
+        return DIV0
+    if price < 0:
+        return (price - ref) / (eco - ref)
+    return pricing.value_capture(price, ref, eco)
+
+
+def _rank(x, xs: list):
+    """``RANK(x, xs, 0)``: 1 + how many are larger; an error in ``x`` or ``xs`` is passed on."""
+    err = _error(x, *xs)
+    return err if err else 1 + sum(v > x for v in xs)
+
+
+def _pick_largest(names: list, xs: list):
+    """``INDEX(names, MATCH(MAX(xs), xs, 0))``: the first name of the largest value."""
+    err = _error(*xs)
+    return err if err else _ref(names[xs.index(max(xs))])
+
+
 # -- the workbook ------------------------------------------------------------------------------
 
 
 def build(path, spec=None) -> Path:
-    """Write the pricing workbook for ``spec`` to ``path``, with formulas and cached values.
+    """Write the pricing workbook for ``spec`` to ``path``, with formulas and their values.
 
     Parameters
     ----------
@@ -244,8 +218,8 @@ def build(path, spec=None) -> Path:
     """
     s = load_spec(spec)
     money = s["money_format"]
-    wb = Workbook()
-    ws = wb.active
+    book = Book()
+    ws = book.wb.active
     ws.title = SHEET
     widths = {"A": 50, "B": 16, "C": 16, "D": 16, "E": 16, "F": 16, "G": 12, "H": 12, "I": 3,
               "J": 34, "K": 12, "L": 12, "M": 12, "N": 12, "O": 12, "P": 14}
@@ -258,173 +232,227 @@ def build(path, spec=None) -> Path:
     share_dv = validation(ws, "decimal", "between", "0", "1",
                           "Enter a share from 0 to 1 (0.4 for 40 %).")
 
-    put_label(ws["A1"], s["title"], TITLE_FONT)
-    put_label(ws["A2"], "Example figures for illustration, not facts: replace the shaded inputs "
-                        "with the customer's figures and state their sources.", NOTE_FONT)
-    put_label(ws["A3"], "Amounts in")
-    put_label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
+    label(ws["A1"], s["title"], TITLE_FONT)
+    label(ws["A2"], "Example figures for illustration, not facts: replace the shaded inputs "
+                    "with the customer's figures and state their sources.", NOTE_FONT)
+    label(ws["A3"], "Amounts in")
+    label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
 
     # 1. reference value
-    put_header(ws, 5, 1, ["1. Reference value (unit equivalence)", "", "", "Source"])
+    header(ws, 5, 1, ["1. Reference value (unit equivalence)", "", "", "Source"])
     alt = s["alternative"]
-    put_label(ws["A6"], "Next best alternative")
-    put_input(ws["B6"], alt["name"])
-    put_label(ws["A7"], "Price of one unit of the alternative")
-    put_input(ws["B7"], alt["price"], money)
+    label(ws["A6"], "Next best alternative")
+    book.input(ws["B6"], alt["name"])
+    label(ws["A7"], "Price of one unit of the alternative")
+    book.input(ws["B7"], alt["price"], money)
     amounts.add("B7")
-    put_label(ws["A8"], "Units of the alternative that one unit of ours replaces")
-    put_input(ws["B8"], alt["units_per_unit"], "0.00")
+    label(ws["A8"], "Units of the alternative that one unit of ours replaces")
+    book.input(ws["B8"], alt["units_per_unit"], "0.00")
     positive_dv.add("B8")
-    put_input(ws["D7"], alt["source"])
-    put_label(ws["A9"], "Reference value (price x units)", BOLD)
-    put_formula(ws["B9"], native("CVP_REFERENCE_VALUE", "B7", "B8"), money, bold=True)
+    book.input(ws["D7"], alt["source"])
+    label(ws["A9"], "Reference value (price x units)", BOLD)
+    ref_value = pricing.reference_value(alt["price"], alt["units_per_unit"])
+    book.formula(ws["B9"], native("CVP_REFERENCE_VALUE", "B7", "B8"), ref_value, money,
+                 bold=True)
     ref = "B9"
 
     # 2. and 3. differentiation values
-    def items(first_row: int, title: str, entries: list[dict]) -> tuple[int, int]:
-        put_header(ws, first_row, 1, [title, "Amount", "", "Source"])
+    def items(first_row: int, title: str, entries: list[dict]) -> list[dict]:
+        header(ws, first_row, 1, [title, "Amount", "", "Source"])
         rows = entries or [{"name": "", "value": None, "source": ""}]  # one row to fill in
         for k, e in enumerate(rows):
             r = first_row + 1 + k
-            put_input(ws.cell(r, 1), e["name"])
-            put_input(ws.cell(r, 2), e["value"], money)
+            book.input(ws.cell(r, 1), e["name"])
+            book.input(ws.cell(r, 2), e["value"], money)
             amounts.add(f"B{r}")
-            put_input(ws.cell(r, 4), e["source"])
-        return first_row + 1, first_row + len(rows)
+            book.input(ws.cell(r, 4), e["source"])
+        return [dict(e, row=first_row + 1 + k) for k, e in enumerate(rows)]
 
-    pos_first, pos_last = items(11, "2. Positive differentiation value", s["positive"])
-    neg_first, neg_last = items(pos_last + 2, "3. Negative differentiation value "
+    positive = items(11, "2. Positive differentiation value", s["positive"])
+    negative = items(positive[-1]["row"] + 2, "3. Negative differentiation value "
                                               "(entered as positive amounts)", s["negative"])
-    pos, neg = f"B{pos_first}:B{pos_last}", f"B{neg_first}:B{neg_last}"
+    pos = f"B{positive[0]['row']}:B{positive[-1]['row']}"
+    neg = f"B{negative[0]['row']}:B{negative[-1]['row']}"
+    pos_values = [e["value"] for e in positive]
+    neg_values = [e["value"] for e in negative]
 
     # 4. economic value and price range
-    r = neg_last + 2
-    put_header(ws, r, 1, ["4. Economic value and price range", "", "", ""])
-    put_label(ws[f"A{r + 1}"], "Reference value")
-    put_formula(ws[f"B{r + 1}"], f"={ref}", money)
-    put_label(ws[f"A{r + 2}"], "+ Positive differentiation value")
-    put_formula(ws[f"B{r + 2}"], f"=SUM({pos})", money)
-    put_label(ws[f"A{r + 3}"], "- Negative differentiation value")
-    put_formula(ws[f"B{r + 3}"], f"=SUM({neg})", money)
-    put_label(ws[f"A{r + 4}"], "Total economic value", BOLD)
+    r = negative[-1]["row"] + 2
+    header(ws, r, 1, ["4. Economic value and price range", "", "", ""])
+    label(ws[f"A{r + 1}"], "Reference value")
+    book.formula(ws[f"B{r + 1}"], f"={ref}", ref_value, money)
+    label(ws[f"A{r + 2}"], "+ Positive differentiation value")
+    book.formula(ws[f"B{r + 2}"], f"=SUM({pos})", _sum(pos_values), money)
+    label(ws[f"A{r + 3}"], "- Negative differentiation value")
+    book.formula(ws[f"B{r + 3}"], f"=SUM({neg})", _sum(neg_values), money)
+    label(ws[f"A{r + 4}"], "Total economic value", BOLD)
     eco = f"B{r + 4}"
-    put_formula(ws[eco], native("CVP_EVE", ref, pos, neg), money, bold=True)
-    put_label(ws[f"A{r + 5}"], "Check of the amounts")
-    put_formula(ws[f"B{r + 5}"], f'=IF(OR(MIN({pos})<0,MIN({neg})<0),"Enter every amount as a '
-                                 f'positive number","OK")')
-    put_label(ws[f"A{r + 6}"], "Price floor (reference value: the customer keeps all the "
-                               "differentiation value)")
-    put_formula(ws[f"B{r + 6}"], f"={ref}", money)
-    put_label(ws[f"A{r + 7}"], "Price ceiling (total economic value: the customer keeps none)")
-    put_formula(ws[f"B{r + 7}"], f"={eco}", money)
+    eco_value = pricing.eve(ref_value, pos_values, neg_values)
+    book.formula(ws[eco], native("CVP_EVE", ref, pos, neg), eco_value, money, bold=True)
+    label(ws[f"A{r + 5}"], "Check of the amounts")
+    book.formula(ws[f"B{r + 5}"], f'=IF(OR(MIN({pos})<0,MIN({neg})<0),"Enter every amount as a '
+                                  f'positive number","OK")',
+                 "Enter every amount as a positive number"
+                 if _min(pos_values) < 0 or _min(neg_values) < 0 else "OK")
+    floor_value, ceiling_value = (float(x) for x in pricing.price_range(ref_value, eco_value)[0])
+    label(ws[f"A{r + 6}"], "Price floor (reference value: the customer keeps all the "
+                           "differentiation value)")
+    book.formula(ws[f"B{r + 6}"], f"={ref}", floor_value, money)
+    label(ws[f"A{r + 7}"], "Price ceiling (total economic value: the customer keeps none)")
+    book.formula(ws[f"B{r + 7}"], f"={eco}", ceiling_value, money)
     floor, ceiling = f"B{r + 6}", f"B{r + 7}"
 
     # 5. the chosen price
     r += 9
-    put_header(ws, r, 1, ["5. At the chosen price", "", "", "Source"])
+    header(ws, r, 1, ["5. At the chosen price", "", "", "Source"])
     price = f"B{r + 1}"
-    put_label(ws[f"A{r + 1}"], "Our price", BOLD)
-    put_input(ws[price], s["price"], money)
+    price_value = s["price"]
+    label(ws[f"A{r + 1}"], "Our price", BOLD)
+    book.input(ws[price], price_value, money)
     amounts.add(price)
-    put_input(ws[f"D{r + 1}"], s["price_source"])
-    put_label(ws[f"A{r + 2}"], "Share of the differentiation value captured by the supplier")
+    book.input(ws[f"D{r + 1}"], s["price_source"])
+    label(ws[f"A{r + 2}"], "Share of the differentiation value captured by the supplier")
     capture = f"B{r + 2}"
-    put_formula(ws[capture], native("CVP_VALUE_CAPTURE", price, ref, eco), PERCENT, bold=True)
-    put_label(ws[f"A{r + 3}"], "Customer's share of the differentiation value")
-    put_formula(ws[f"B{r + 3}"], f"=1-{capture}", PERCENT)
-    put_label(ws[f"A{r + 4}"], "Customer's incentive to switch (economic value - price)")
-    put_formula(ws[f"B{r + 4}"], native("CVP_INCENTIVE", eco, price), money, bold=True)
-    put_label(ws[f"A{r + 5}"], "Where the price lies")
-    put_formula(ws[f"B{r + 5}"],
-                f'=IF({price}<{floor},"Below the floor: the customer gets more than all of the '
-                f'differentiation value",IF({price}>{ceiling},"Above the ceiling: the '
-                f'customer\'s incentive is negative","Within the value-based price range"))')
-    put_label(ws[f"A{r + 6}"], "Target customer share of the differentiation value")
+    capture_value = _capture(price_value, ref_value, eco_value)
+    book.formula(ws[capture], native("CVP_VALUE_CAPTURE", price, ref, eco), capture_value,
+                 PERCENT, bold=True)
+    label(ws[f"A{r + 3}"], "Customer's share of the differentiation value")
+    book.formula(ws[f"B{r + 3}"], f"=1-{capture}", _error(capture_value) or 1 - capture_value,
+                 PERCENT)
+    label(ws[f"A{r + 4}"], "Customer's incentive to switch (economic value - price)")
+    book.formula(ws[f"B{r + 4}"], native("CVP_INCENTIVE", eco, price),
+                 incentive(eco_value, price_value), money, bold=True)
+    label(ws[f"A{r + 5}"], "Where the price lies")
+    below = "Below the floor: the customer gets more than all of the differentiation value"
+    above = "Above the ceiling: the customer's incentive is negative"
+    within = "Within the value-based price range"
+    book.formula(ws[f"B{r + 5}"],
+                 f'=IF({price}<{floor},"{below}",IF({price}>{ceiling},"{above}","{within}"))',
+                 below if price_value < floor_value
+                 else above if price_value > ceiling_value else within)
+    label(ws[f"A{r + 6}"], "Target customer share of the differentiation value")
     share = f"B{r + 6}"
-    put_input(ws[share], s["target_customer_share"], PERCENT)
+    book.input(ws[share], s["target_customer_share"], PERCENT)
     share_dv.add(share)
-    put_label(ws[f"A{r + 7}"], "Price that leaves the customer that share")
-    put_formula(ws[f"B{r + 7}"], native("CVP_PRICE_FOR_SHARE", ref, eco, share), money)
+    label(ws[f"A{r + 7}"], "Price that leaves the customer that share")
+    book.formula(ws[f"B{r + 7}"], native("CVP_PRICE_FOR_SHARE", ref, eco, share),
+                 pricing.price_for_share(ref_value, eco_value, s["target_customer_share"]),
+                 money)
 
     # 6. value-to-price ratio against the differential
     r += 9
-    _comparison(ws, r, s["comparison"], money, amounts)
+    _comparison(book, ws, r, s["comparison"], money, amounts)
 
-    _waterfall(ws, s, ref, eco, price, (pos_first, pos_last), (neg_first, neg_last), money)
+    _waterfall(book, ws, s, (ref, ref_value), (eco, eco_value), (price, price_value), positive,
+               negative, money)
     protect(ws)
-    path = Path(path)
-    atomic_save_workbook(wb, path)
-    recalc(path)
-    return path
+    return book.save(path)
 
 
-def _comparison(ws, r: int, comparison: dict, money: str, amounts: DataValidation) -> None:
-    put_header(ws, r, 1, ["6. Value-to-price ratio against the differential",
-                          "Value to the customer", "Price", "Value-to-price ratio",
-                          "Incentive (value - price)", "Differential vs next best",
-                          "Rank by ratio", "Rank by differential"])
+def _comparison(book: Book, ws, r: int, comparison: dict, money: str,
+                amounts: DataValidation) -> None:
+    header(ws, r, 1, ["6. Value-to-price ratio against the differential",
+                      "Value to the customer", "Price", "Value-to-price ratio",
+                      "Incentive (value - price)", "Differential vs next best",
+                      "Rank by ratio", "Rank by differential"])
     alt_row = r + 1
     alt = comparison["alternative"]
-    put_input(ws[f"A{alt_row}"], alt["name"])
-    put_input(ws[f"B{alt_row}"], alt["value"], money)
-    put_input(ws[f"C{alt_row}"], alt["price"], money)
-    put_formula(ws[f"D{alt_row}"], f"=B{alt_row}/C{alt_row}", RATIO)
-    put_formula(ws[f"E{alt_row}"], native("CVP_INCENTIVE", f"B{alt_row}", f"C{alt_row}"), money)
-    put_label(ws[f"F{alt_row}"], "next best alternative", NOTE_FONT)
-    first, last = alt_row + 1, alt_row + len(comparison["offerings"])
-    for k, o in enumerate(comparison["offerings"]):
+    book.input(ws[f"A{alt_row}"], alt["name"])
+    book.input(ws[f"B{alt_row}"], alt["value"], money)
+    book.input(ws[f"C{alt_row}"], alt["price"], money)
+    book.formula(ws[f"D{alt_row}"], f"=B{alt_row}/C{alt_row}", _ratio(alt["value"], alt["price"]),
+                 RATIO)
+    book.formula(ws[f"E{alt_row}"], native("CVP_INCENTIVE", f"B{alt_row}", f"C{alt_row}"),
+                 incentive(alt["value"], alt["price"]), money)
+    label(ws[f"F{alt_row}"], "next best alternative", NOTE_FONT)
+    offerings = comparison["offerings"]
+    first, last = alt_row + 1, alt_row + len(offerings)
+    names = [o["name"] for o in offerings]
+    ratios = [_ratio(o["value"], o["price"]) for o in offerings]
+    diffs = [differential(o["value"], o["price"], alt["value"], alt["price"]) for o in offerings]
+    for k, o in enumerate(offerings):
         row = first + k
-        put_input(ws[f"A{row}"], o["name"])
-        put_input(ws[f"B{row}"], o["value"], money)
-        put_input(ws[f"C{row}"], o["price"], money)
-        put_formula(ws[f"D{row}"], f"=B{row}/C{row}", RATIO)
-        put_formula(ws[f"E{row}"], native("CVP_INCENTIVE", f"B{row}", f"C{row}"), money)
-        put_formula(ws[f"F{row}"], native("CVP_DIFFERENTIAL", f"B{row}", f"C{row}",
-                                          f"B${alt_row}", f"C${alt_row}"), money, bold=True)
-        put_formula(ws[f"G{row}"], f"=RANK(D{row},D${first}:D${last},0)", "0")
-        put_formula(ws[f"H{row}"], f"=RANK(F{row},F${first}:F${last},0)", "0")
+        book.input(ws[f"A{row}"], o["name"])
+        book.input(ws[f"B{row}"], o["value"], money)
+        book.input(ws[f"C{row}"], o["price"], money)
+        book.formula(ws[f"D{row}"], f"=B{row}/C{row}", ratios[k], RATIO)
+        book.formula(ws[f"E{row}"], native("CVP_INCENTIVE", f"B{row}", f"C{row}"),
+                     incentive(o["value"], o["price"]), money)
+        book.formula(ws[f"F{row}"], native("CVP_DIFFERENTIAL", f"B{row}", f"C{row}",
+                                           f"B${alt_row}", f"C${alt_row}"), diffs[k], money,
+                     bold=True)
+        book.formula(ws[f"G{row}"], f"=RANK(D{row},D${first}:D${last},0)",
+                     _rank(ratios[k], ratios), "0")
+        book.formula(ws[f"H{row}"], f"=RANK(F{row},F${first}:F${last},0)",
+                     _rank(diffs[k], diffs), "0")
     for row in range(alt_row, last + 1):
         amounts.add(f"B{row}:C{row}")
-    names = f"A{first}:A{last}"
+    name_range = f"A{first}:A{last}"
     r = last + 2
-    put_label(ws[f"A{r}"], "Best value-to-price ratio")
-    put_formula(ws[f"B{r}"], f"=INDEX({names},MATCH(MAX(D{first}:D{last}),D{first}:D{last},0))")
-    put_label(ws[f"A{r + 1}"], "Largest differential: this decides", BOLD)
-    put_formula(ws[f"B{r + 1}"],
-                f"=INDEX({names},MATCH(MAX(F{first}:F{last}),F{first}:F{last},0))", bold=True)
-    put_label(ws[f"A{r + 2}"], "Do the two measures agree?")
-    put_formula(ws[f"B{r + 2}"], f'=IF(B{r}=B{r + 1},"Yes: both rank the same offering first",'
-                                 f'"No: follow the differential")')
-    put_label(ws[f"A{r + 3}"], DECIDES, NOTE_FONT)
+    best_ratio, best_diff = _pick_largest(names, ratios), _pick_largest(names, diffs)
+    label(ws[f"A{r}"], "Best value-to-price ratio")
+    book.formula(ws[f"B{r}"],
+                 f"=INDEX({name_range},MATCH(MAX(D{first}:D{last}),D{first}:D{last},0))",
+                 best_ratio)
+    label(ws[f"A{r + 1}"], "Largest differential: this decides", BOLD)
+    book.formula(ws[f"B{r + 1}"],
+                 f"=INDEX({name_range},MATCH(MAX(F{first}:F{last}),F{first}:F{last},0))",
+                 best_diff, bold=True)
+    label(ws[f"A{r + 2}"], "Do the two measures agree?")
+    agree = _equal(best_ratio, best_diff)
+    book.formula(ws[f"B{r + 2}"], f'=IF(B{r}=B{r + 1},"Yes: both rank the same offering first",'
+                                  f'"No: follow the differential")',
+                 agree if isinstance(agree, ErrorValue)
+                 else "Yes: both rank the same offering first" if agree
+                 else "No: follow the differential")
+    label(ws[f"A{r + 3}"], DECIDES, NOTE_FONT)
     ws[f"A{r + 3}"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(f"A{r + 3}:H{r + 3}")
     ws.row_dimensions[r + 3].height = 32
 
 
-def _waterfall(ws, s: dict, ref: str, eco: str, price: str, pos_rows: tuple[int, int],
-               neg_rows: tuple[int, int], money: str) -> None:
-    """The chart data (columns J to P) and the stacked-bar waterfall with the price line."""
-    put_header(ws, 5, 10, ["Waterfall (chart data)", "Base", "Increase", "Decrease", "Total",
-                           "Our price", "Running total"])
+def _waterfall(book: Book, ws, s: dict, ref: tuple[str, float], eco: tuple[str, float],
+               price: tuple[str, float], positive: list[dict], negative: list[dict],
+               money: str) -> None:
+    """The chart data (columns J to P) and the stacked-bar waterfall with the price line.
+
+    ``ref``, ``eco`` and ``price`` are each a cell and its value; ``positive`` and
+    ``negative`` the rows of the differentiation values (``row``, ``name``, ``value``).
+    """
+    header(ws, 5, 10, ["Waterfall (chart data)", "Base", "Increase", "Decrease", "Total",
+                       "Our price", "Running total"])
     row = 6
 
-    def step(label: str | None, label_ref: str | None, base: str, up: str, down: str,
-             total: str, running: str) -> None:
+    def step(title, cells: list[tuple[str, object]]) -> None:
+        """One row: a label, or a formula and its value; then base, up, down, total, running."""
         nonlocal row
-        if label is not None:
-            put_label(ws[f"J{row}"], label)
+        if isinstance(title, str):
+            label(ws[f"J{row}"], title)
         else:
-            put_formula(ws[f"J{row}"], f"={label_ref}")
-        for col, formula in zip("KLMNOP", (base, up, down, total, f"={price}", running)):
-            put_formula(ws[f"{col}{row}"], formula, money)
+            book.formula(ws[f"J{row}"], *title)
+        cells = cells[:4] + [(f"={price[0]}", price[1])] + cells[4:]
+        for col, (formula, value) in zip("KLMNOP", cells):
+            book.formula(ws[f"{col}{row}"], formula, value, money)
         row += 1
 
-    step("Reference value", None, "=0", "=0", "=0", f"={ref}", f"={ref}")
-    for r in range(pos_rows[0], pos_rows[1] + 1):
-        step(None, f"A{r}", f"=P{row - 1}", f"=B{r}", "=0", "=0", f"=P{row - 1}+B{r}")
-    for r in range(neg_rows[0], neg_rows[1] + 1):
-        step(None, f"A{r}", f"=P{row}", "=0", f"=B{r}", "=0", f"=P{row - 1}-B{r}")
-    step("Total economic value", None, "=0", "=0", "=0", f"={eco}", f"={eco}")
+    zero = ("=0", 0)
+    step("Reference value", [zero, zero, zero, (f"={ref[0]}", ref[1]), (f"={ref[0]}", ref[1])])
+    running = ref[1]  # the running total of the row above
+    for e in positive:
+        r, amount = e["row"], _ref(e["value"])
+        up = running + amount
+        step((f"=A{r}", _ref(e["name"])),
+             [(f"=P{row - 1}", running), (f"=B{r}", amount), zero, zero,
+              (f"=P{row - 1}+B{r}", up)])
+        running = up
+    for e in negative:
+        r, amount = e["row"], _ref(e["value"])
+        down = running - amount
+        step((f"=A{r}", _ref(e["name"])),
+             [(f"=P{row}", down), zero, (f"=B{r}", amount), zero, (f"=P{row - 1}-B{r}", down)])
+        running = down
+    step("Total economic value", [zero, zero, zero, (f"={eco[0]}", eco[1]),
+                                  (f"={eco[0]}", eco[1])])
     last = row - 1
 
     bar = BarChart()

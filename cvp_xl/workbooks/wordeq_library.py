@@ -14,10 +14,13 @@ Built from ``workbooks/word-equations/library.yaml``.  Two sheets:
     that does not say so is refused.
 
 Every equation must parse, and its unit must come out as money per period
-(:func:`cvp_xl.wordeq.is_money_per_period`), or the build stops with the equation named.  The
-file is written with openpyxl and recomputed by the formulas engine (``CVP_WORDEQ`` included)
-with :func:`cvp_xl.recalc.recalc`, so it carries formulas and their values.  The native column
-computes in any Excel and in LibreOffice; the ``CVP_*`` columns need the add-in.
+(:func:`cvp_xl.wordeq.is_money_per_period`), or the build stops with the equation named.
+Python computes the value of every formula cell (the registry's ``CVP_WORDEQ`` and
+``CVP_WORDEQ_UNIT`` for their columns, :func:`cvp_xl.wordeq.evaluate` for the native one) and
+the file is saved once, with formulas and values, by :class:`~cvp_xl.workbooks.book.Book`; the
+formulas engine and LibreOffice only check those values (the tests).  The native column
+computes in any Excel and in LibreOffice; the ``CVP_*`` columns need the add-in.  Inputs are
+styled and unlocked; both sheets are protected without a password.
 """
 
 from __future__ import annotations
@@ -25,23 +28,34 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
-from .. import wordeq
-from ..args import number
-from ..errors import CvpError, CvpValueError
-from ..hosts.native import to_native, workbook_cells
-from ..recalc import recalc
-from ..xlsx.cached import atomic_save_workbook
-from ..xlsx.write import set_text, set_value
-from . import load_yaml
+from cvp_xl import wordeq
+from cvp_xl.args import number
+from cvp_xl.errors import CvpError, CvpValueError
+from cvp_xl.hosts.native import to_native, workbook_cells
+from cvp_xl.registry import get
+from cvp_xl.workbooks import example, load_yaml
+from cvp_xl.workbooks.book import Book
+from cvp_xl.workbooks.style import (
+    BOLD,
+    LINK_FONT,
+    MONEY_CENTS,
+    NOTE_FONT,
+    PERCENT,
+    TITLE_FONT,
+    header,
+    label,
+    protect,
+)
+from cvp_xl.xlsx.write import set_value
 
 __all__ = ["build", "build_example_workbooks", "load_spec", "LIBRARY", "EQUATIONS", "INPUTS",
            "COLUMNS"]
 
 #: The library spec shipped with the repository.
-LIBRARY = Path(__file__).resolve().parents[2] / "workbooks" / "word-equations" / "library.yaml"
+LIBRARY = example("word-equations", "library.yaml")
 EQUATIONS, INPUTS = "Equations", "Inputs"
 
 #: The columns of the Equations sheet (header, width, wrapped).
@@ -65,15 +79,9 @@ _INPUT_COLUMNS = (
     ("Source (an example, not a fact)", 80, True),
 )
 HEADER_ROW = 4  # on both sheets; data starts on the next row
+#: How close CVP_WORDEQ and the native formula must be for the Agree column to say "yes".
+AGREE_TOLERANCE = 1e-9
 
-HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
-HEAD_FONT = Font(bold=True, color="FFFFFF")
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-INPUT_FONT = Font(color="1F4E78")
-TITLE_FONT = Font(bold=True, size=14)
-NOTE_FONT = Font(italic=True, color="595959")
-BOLD = Font(bold=True)
-MONEY = "#,##0.00"
 TOP_WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 CENTER_TOP = Alignment(horizontal="center", vertical="top")
@@ -158,7 +166,7 @@ def load_spec(spec=None) -> dict:
     return out
 
 
-# -- workbook ----------------------------------------------------------------------------------
+# -- workbook ---------------------------------------------------------------------------------
 
 
 def _lines(text: str, width: int) -> int:
@@ -174,20 +182,13 @@ def _fit_row(ws, row: int, texts: list[tuple[str, int]]) -> None:
 
 def _sheet(ws, title: str, note: str, columns) -> None:
     """Title, a wrapped note across the columns, the header row, widths, panes, printing."""
-    from openpyxl.utils import get_column_letter
-
-    set_text(ws.cell(1, 1), title)
-    ws.cell(1, 1).font = TITLE_FONT
-    set_text(ws.cell(2, 1), note)
-    ws.cell(2, 1).font = NOTE_FONT
+    label(ws.cell(1, 1), title, TITLE_FONT)
+    label(ws.cell(2, 1), note, NOTE_FONT)
     ws.cell(2, 1).alignment = TOP_WRAP
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
     _fit_row(ws, 2, [(note, sum(width for _, width, _ in columns))])
-    for j, (header, width, _) in enumerate(columns, start=1):
-        cell = ws.cell(HEADER_ROW, j)
-        set_text(cell, header)
-        cell.font, cell.fill = HEAD_FONT, HEAD_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    header(ws, HEADER_ROW, 1, [title for title, _, _ in columns])
+    for j, (_, width, _) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
     ws.row_dimensions[HEADER_ROW].height = 2 * LINE_HEIGHT + 3
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
@@ -199,12 +200,78 @@ def _sheet(ws, title: str, note: str, columns) -> None:
 
 def _value_format(unit: str, value: float) -> str:
     if unit.strip().startswith("%"):
-        return "0.0%"
+        return PERCENT
     return "#,##0" if float(value).is_integer() else "#,##0.00##"
 
 
+def _inputs(book: Book, ws, k: int, e: dict, first: int) -> None:
+    """The inputs of equation ``k`` on the Inputs sheet, from row ``first``."""
+    for i, item in enumerate(e["inputs"]):
+        row = first + i
+        set_value(ws.cell(row, 1), k)
+        if i == 0:  # the element once, at the head of its group
+            label(ws.cell(row, 2), e["element"], BOLD)
+        label(ws.cell(row, 3), item["name"])
+        label(ws.cell(row, 4), item["unit"])
+        value = ws.cell(row, 5)
+        book.input(value, item["value"], _value_format(item["unit"], item["value"]))
+        label(ws.cell(row, 6), item["source"])
+        for j in range(1, 7):
+            ws.cell(row, j).alignment = TOP_WRAP if _INPUT_COLUMNS[j - 1][2] else TOP
+        ws.cell(row, 1).alignment = CENTER_TOP
+        value.alignment = NUMBER_TOP
+        _fit_row(ws, row, [(item["name"], _INPUT_COLUMNS[2][1]),
+                           (item["source"], _INPUT_COLUMNS[5][1]),
+                           (e["element"] if i == 0 else "", _INPUT_COLUMNS[1][1])])
+
+
+def _results(e: dict) -> dict:
+    """What the Equations row's formula cells show, computed in Python: the unit and the
+    result by the registry's functions (as the add-in computes them), the native formula's
+    result by :func:`cvp_xl.wordeq.evaluate`, and the Agree cell's verdict."""
+    names = [[i["name"]] for i in e["inputs"]]
+    unit = get("CVP_WORDEQ_UNIT").func(e["equation"], names, [[i["unit"]] for i in e["inputs"]])
+    cvp = get("CVP_WORDEQ").func(e["equation"], names, [[i["value"]] for i in e["inputs"]])
+    native = wordeq.evaluate(e["equation"], [i["name"] for i in e["inputs"]],
+                             [i["value"] for i in e["inputs"]])
+    agree = abs(cvp - native) <= AGREE_TOLERANCE * max(1.0, abs(native))
+    return {"unit": unit, "cvp": cvp, "native": native, "agree": "yes" if agree else "NO"}
+
+
+def _equation(book: Book, ws, k: int, e: dict, first: int, read) -> None:
+    """Row ``k`` of the Equations sheet, over the inputs at rows ``first`` on of Inputs."""
+    col = {key: get_column_letter(j) for j, key in enumerate(COLUMNS, start=1)}
+    r = HEADER_ROW + k
+    at = {key: ws[f"{col[key]}{r}"] for key in COLUMNS}
+    last = first + len(e["inputs"]) - 1
+    names, units, values = (f"{INPUTS}!${c}${first}:${c}${last}" for c in "CDE")
+    value = _results(e)
+    set_value(at["number"], k)
+    label(at["element"], e["element"])
+    label(at["equation"], e["equation"])
+    equation = at["equation"].coordinate
+    book.formula(at["unit"], f"=CVP_WORDEQ_UNIT({equation},{names},{units})", value["unit"])
+    cvp = f"=CVP_WORDEQ({equation},{names},{values})"
+    book.formula(at["cvp"], cvp, value["cvp"], MONEY_CENTS)
+    native = to_native(cvp, cells=read)
+    book.formula(at["native"], native, value["native"], MONEY_CENTS)
+    c, n = at["cvp"].coordinate, at["native"].coordinate
+    book.formula(at["agree"], f'=IF(ABS({c}-{n})<=1E-9*MAX(1,ABS({n})),"yes","NO")',
+                 value["agree"])
+    label(at["inputs"], f"rows {first} to {last}", LINK_FONT)
+    at["inputs"].hyperlink = f"#{INPUTS}!A{first}"
+    label(at["formula"], native)
+    for key, (_, _, wrap) in COLUMNS.items():
+        at[key].alignment = TOP_WRAP if wrap else TOP
+    at["cvp"].alignment = at["native"].alignment = NUMBER_TOP
+    at["number"].alignment = at["agree"].alignment = CENTER_TOP
+    widths = {key: width for key, (_, width, _) in COLUMNS.items()}
+    _fit_row(ws, r, [(e["equation"], widths["equation"]), (e["element"], widths["element"]),
+                     (native, widths["formula"])])
+
+
 def build(path, spec=None) -> Path:
-    """Write the word-equation library workbook to ``path``, with formulas and values.
+    """Write the word-equation library workbook to ``path``, with formulas and their values.
 
     Parameters
     ----------
@@ -218,79 +285,23 @@ def build(path, spec=None) -> Path:
     pathlib.Path
         ``path``.
     """
-    from openpyxl.utils import get_column_letter
-
     s = load_spec(spec)
-    path = Path(path)
-    wb = Workbook()
-    eq_ws = wb.active
+    book = Book()
+    eq_ws = book.wb.active
     eq_ws.title = EQUATIONS
-    in_ws = wb.create_sheet(INPUTS)
+    in_ws = book.wb.create_sheet(INPUTS)
     _sheet(eq_ws, s["title"], s["note"] + " " + ABOUT, list(COLUMNS.values()))
     _sheet(in_ws, "Inputs of the word equations (examples, not facts)", s["note"],
            _INPUT_COLUMNS)
-    col = {key: get_column_letter(j) for j, key in enumerate(COLUMNS, start=1)}
-    widths = {key: width for key, (_, width, _) in COLUMNS.items()}
-    read = workbook_cells(wb, EQUATIONS)
-    in_row = HEADER_ROW + 1
+    read = workbook_cells(book.wb, EQUATIONS)
+    first = HEADER_ROW + 1
     for k, e in enumerate(s["equations"], start=1):
-        r = HEADER_ROW + k
-        first, last = in_row, in_row + len(e["inputs"]) - 1
-        for i, item in enumerate(e["inputs"]):
-            row = first + i
-            set_value(in_ws.cell(row, 1), k)
-            if i == 0:  # the element once, at the head of its group
-                set_text(in_ws.cell(row, 2), e["element"])
-                in_ws.cell(row, 2).font = BOLD
-            set_text(in_ws.cell(row, 3), item["name"])
-            set_text(in_ws.cell(row, 4), item["unit"])
-            value = in_ws.cell(row, 5)
-            set_value(value, item["value"])
-            value.number_format = _value_format(item["unit"], item["value"])
-            value.fill, value.font = INPUT_FILL, INPUT_FONT
-            set_text(in_ws.cell(row, 6), item["source"])
-            for j in range(1, 7):
-                in_ws.cell(row, j).alignment = TOP_WRAP if _INPUT_COLUMNS[j - 1][2] else TOP
-            in_ws.cell(row, 1).alignment = CENTER_TOP
-            value.alignment = NUMBER_TOP
-            _fit_row(in_ws, row, [(item["name"], _INPUT_COLUMNS[2][1]),
-                                  (item["source"], _INPUT_COLUMNS[5][1]),
-                                  (e["element"] if i == 0 else "", _INPUT_COLUMNS[1][1])])
-        in_row = last + 2  # a blank row between equations
-
-        names = f"{INPUTS}!$C${first}:$C${last}"
-        units = f"{INPUTS}!$D${first}:$D${last}"
-        values = f"{INPUTS}!$E${first}:$E${last}"
-        set_value(eq_ws[f"{col['number']}{r}"], k)
-        set_text(eq_ws[f"{col['element']}{r}"], e["element"])
-        set_text(eq_ws[f"{col['equation']}{r}"], e["equation"])
-        equation = f"{col['equation']}{r}"
-        eq_ws[f"{col['unit']}{r}"] = f"=CVP_WORDEQ_UNIT({equation},{names},{units})"
-        cvp = f"=CVP_WORDEQ({equation},{names},{values})"
-        eq_ws[f"{col['cvp']}{r}"] = cvp
-        native = to_native(cvp, cells=read)
-        eq_ws[f"{col['native']}{r}"] = native
-        c, n = f"{col['cvp']}{r}", f"{col['native']}{r}"
-        eq_ws[f"{col['agree']}{r}"] = f'=IF(ABS({c}-{n})<=1E-9*MAX(1,ABS({n})),"yes","NO")'
-        link = eq_ws[f"{col['inputs']}{r}"]
-        set_text(link, f"rows {first} to {last}")
-        link.hyperlink = f"#{INPUTS}!A{first}"
-        link.font = Font(color="0563C1", underline="single")
-        set_text(eq_ws[f"{col['formula']}{r}"], native)
-        for key, (_, _, wrap) in COLUMNS.items():
-            cell = eq_ws[f"{col[key]}{r}"]
-            cell.alignment = TOP_WRAP if wrap else TOP
-        for key in ("cvp", "native"):
-            eq_ws[f"{col[key]}{r}"].number_format = MONEY
-            eq_ws[f"{col[key]}{r}"].alignment = NUMBER_TOP
-        eq_ws[f"{col['number']}{r}"].alignment = CENTER_TOP
-        eq_ws[f"{col['agree']}{r}"].alignment = CENTER_TOP
-        _fit_row(eq_ws, r, [(e["equation"], widths["equation"]),
-                            (e["element"], widths["element"]),
-                            (native, widths["formula"])])
-    atomic_save_workbook(wb, path)
-    recalc(path)
-    return path
+        _inputs(book, in_ws, k, e, first)
+        _equation(book, eq_ws, k, e, first, read)
+        first += len(e["inputs"]) + 1  # a blank row between equations
+    for ws in book.wb.worksheets:
+        protect(ws)
+    return book.save(path)
 
 
 def build_example_workbooks(out_dir) -> list[Path]:

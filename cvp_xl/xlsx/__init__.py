@@ -1,13 +1,7 @@
-"""Reading and writing .xlsx files safely: checks, atomic writes and cached values."""
+"""The xlsx layer: reading and writing .xlsx files safely.
 
-from cvp_xl.xlsx.atomic import atomic_path
-from cvp_xl.xlsx.cached import ErrorValue, atomic_save_workbook, write_cached_values
-from cvp_xl.xlsx.safety import check_xlsx
-
-__all__ = [
-    "ErrorValue",
-    "atomic_path",
-    "atomic_save_workbook",
-    "check_xlsx",
-    "write_cached_values",
-]
+One home for each idea: ``safety`` (every file checked before a parser sees it), ``atomic``
+(whole or not at all), ``cached`` (values next to formulas), ``a1`` (cell references),
+``share_safe`` (the functions a shared workbook may call), ``write`` (text stays text).
+Import the module you need; this package imports nothing by itself.
+"""

@@ -5,7 +5,7 @@ nothing until a spreadsheet program recalculates.  :func:`write_cached_values` p
 values into the ``<v>`` elements of the formula cells, touching nothing else: members other than
 the rewritten worksheets are copied byte for byte, still compressed, in their original order.
 
-``ErrorValue`` here is :class:`cvp_xl.xlsx.values.ErrorValue`, re-exported: the one class the
+``ErrorValue`` here is :class:`cvp_xl.errors.ErrorValue`, re-exported: the one class the
 hosts and the recalculation path already use for spreadsheet errors.
 """
 
@@ -26,10 +26,9 @@ from typing import BinaryIO
 import defusedxml.ElementTree as DefusedET
 from lxml import etree
 
-from cvp_xl.errors import WorkbookError
+from cvp_xl.errors import ERROR_LITERALS, ErrorValue, WorkbookError
 from cvp_xl.xlsx.atomic import atomic_path
 from cvp_xl.xlsx.safety import check_xlsx
-from cvp_xl.xlsx.values import ERROR_LITERALS, ErrorValue
 
 __all__ = ["ErrorValue", "atomic_save_workbook", "write_cached_values"]
 
@@ -542,21 +541,10 @@ def _copy_zip(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO,
         dos_time, dos_date = _dos_time(info.date_time)
         if max(offset, csize, usize) > 0xFFFFFFFF or len(central) >= 0xFFFF:
             raise WorkbookError(f"{name}: too large to rewrite (zip64 is not supported)")
-        out.write(
-            _LOCAL.pack(
-                _LOCAL_SIG,
-                info.extract_version,
-                flags,
-                method,
-                dos_time,
-                dos_date,
-                crc,
-                csize,
-                usize,
-                len(filename),
-                len(local_extra),
-            )
-        )
+        # the fields the local header and the central directory record share, in order
+        shared = (info.extract_version, flags, method, dos_time, dos_date, crc, csize, usize,
+                  len(filename))
+        out.write(_LOCAL.pack(_LOCAL_SIG, *shared, len(local_extra)))
         out.write(filename)
         out.write(local_extra)
         if payload is None:
@@ -564,28 +552,10 @@ def _copy_zip(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO,
         else:
             out.write(payload)
         central.append(
-            _CENTRAL.pack(
-                _CENTRAL_SIG,
-                info.create_version | info.create_system << 8,
-                info.extract_version,
-                flags,
-                method,
-                dos_time,
-                dos_date,
-                crc,
-                csize,
-                usize,
-                len(filename),
-                len(central_extra),
-                len(info.comment),
-                0,
-                info.internal_attr,
-                info.external_attr,
-                offset,
-            )
-            + filename
-            + central_extra
-            + info.comment
+            _CENTRAL.pack(_CENTRAL_SIG, info.create_version | info.create_system << 8, *shared,
+                          len(central_extra), len(info.comment), 0, info.internal_attr,
+                          info.external_attr, offset)
+            + filename + central_extra + info.comment
         )
     start = out.tell()
     for record in central:

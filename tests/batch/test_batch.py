@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -17,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 from helpers import close, requires_libreoffice
 
-from cvp_xl.batch import build_many, read_table, stored_digest
-from cvp_xl.calculator import load_spec, parse_spec
-from cvp_xl.calculator.builder import build
-from cvp_xl.cli import main
-from cvp_xl.recalc import compute
-from cvp_xl.upgrade import upgrade
+from cvp_xl.commands.batch import build_many, read_table, stored_digest
+from cvp_xl.commands.cli import main
+from cvp_xl.commands.recalc import compute
+from cvp_xl.commands.upgrade import upgrade
+from cvp_xl.workbooks.calculator import load_spec, parse_spec
+from cvp_xl.workbooks.calculator.builder import build
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "workbooks" / "calculators" / "fleet-routing.yaml"
@@ -143,20 +142,35 @@ def test_a_missing_column_is_refused(spec, tmp_path):
                              "input of the spec; `cvp-xl customers SPEC` writes a template)\n")
 
 
+KILLED_AT = """
+import os, signal, sys
+from cvp_xl.commands.batch import build_many, read_table
+from cvp_xl.workbooks.calculator import load_spec
+
+done = 0
+
+def progress(n):  # the process dies the moment the 30th file is reported finished
+    global done
+    done += n
+    if done >= 30:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+spec, table, out = load_spec(sys.argv[1]), read_table(sys.argv[2]), sys.argv[3]
+build_many(spec, table, out, chunk_size=7, progress=progress)
+"""
+
+
 def test_a_run_killed_halfway_then_rerun(spec, tmp_path):
     csv = tmp_path / "customers.csv"
     table_for(spec, 150).to_csv(csv, index=False)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "cvp_xl.cli", "batch", str(SPEC_PATH), "--customers",
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, str(SPEC_PATH), str(csv), str(out)],
+                            capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    command = [sys.executable, "-m", "cvp_xl.commands.cli", "batch", str(SPEC_PATH), "--customers",
                str(csv), "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(out.glob("C-*.xlsx"))) < 30:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     finished = sorted(out.glob("C-*.xlsx"))
-    assert 30 <= len(finished) < 150, "the run was not killed halfway"
+    assert len(finished) == 35, "five chunks of seven were finished when the run was killed"
     for path in finished:  # no partial file: every visible file is whole
         assert stored_digest(path) is not None
         openpyxl.load_workbook(path, read_only=True).close()

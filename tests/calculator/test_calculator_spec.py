@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from cvp_xl.calculator import SpecError, load_spec, parse_spec
+from cvp_xl.workbooks import example
+from cvp_xl.workbooks.calculator import SpecError, load_spec, parse_spec
 
-SPECS = sorted((Path(__file__).resolve().parents[2] / "workbooks" / "calculators").glob("*.yaml"))
+SPECS = sorted(example("calculators").glob("*.yaml"))
 
 GOOD = """\
 name: Test calculator

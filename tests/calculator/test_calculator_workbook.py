@@ -17,16 +17,17 @@ import pytest
 from click.testing import CliRunner
 from helpers import close, requires_libreoffice
 
-from cvp_xl.calculator import load_spec, parse_spec
-from cvp_xl.calculator import model as calc_model
-from cvp_xl.calculator.builder import build
-from cvp_xl.calculator.spec import SCENARIOS
-from cvp_xl.cli import main
-from cvp_xl.recalc import compute, recalc
-from cvp_xl.xlsx.sharesafe import unsafe_functions
+from cvp_xl.commands.cli import main
+from cvp_xl.commands.recalc import compute, recalc
+from cvp_xl.workbooks import example
+from cvp_xl.workbooks.calculator import load_spec, parse_spec
+from cvp_xl.workbooks.calculator import model as calc_model
+from cvp_xl.workbooks.calculator.builder import build
+from cvp_xl.workbooks.calculator.spec import SCENARIOS
+from cvp_xl.xlsx.share_safe import unsafe_functions
 
 SPECS = sorted(  # fleet-routing, low-voc-coating, packaging-line-maintenance
-    (Path(__file__).resolve().parents[2] / "workbooks" / "calculators").glob("*.yaml"))
+    example("calculators").glob("*.yaml"))
 CASES = [(p, s) for p in SPECS for s in SCENARIOS]
 IDS = [f"{p.stem}-{s}" for p, s in CASES]
 RESULT_KEYS = ["total_per_year", "differential", "incentive_s", "breakeven_price", "roi",

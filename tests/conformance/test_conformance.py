@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from examples_book import SHEET, write_examples_workbook
 from helpers import close, requires_libreoffice
 
-from cvp_xl.errors import CvpError
-from cvp_xl.examples import SHEET, write_examples_workbook
+from cvp_xl.commands.recalc import compute
+from cvp_xl.errors import CvpError, ErrorValue
 from cvp_xl.hosts import formulas_host
-from cvp_xl.recalc import compute
 from cvp_xl.registry import functions
-from cvp_xl.xlsx.values import ErrorValue
 
 CASES = [(entry, k) for entry in functions() for k in range(len(entry.examples))]
 IDS = [f"{entry.name}-{k}" for entry, k in CASES]
@@ -125,3 +124,37 @@ def test_native_in_libreoffice(entry, k, book, libreoffice):
                          ids=[i for c, i in zip(CASES, IDS) if not c[0].examples[c[1]].native])
 def test_native_exemptions_say_why(entry, k):
     assert entry.examples[k].native_note, f"{entry.name} example {k}: say why native differs"
+
+
+def _as_xlwings_passes(value, kind):
+    """An example argument as xlwings hands it to a UDF: ranges and numbers as lists of rows
+    (``ndim=2``; one cell is ``[[x]]``), error cells as their text (``err_to_str``)."""
+    def cell(v):
+        return v.code if isinstance(v, ErrorValue) else v
+
+    if kind not in ("range", "number"):
+        return [[cell(v) for v in row] for row in value] if isinstance(value, list) else cell(value)
+    if isinstance(value, list):
+        rows = value if value and isinstance(value[0], list) else [[v] for v in value]
+        return [[cell(v) for v in row] for row in rows]
+    return [[cell(value)]]
+
+
+@pytest.fixture(scope="module")
+def udfs():
+    from cvp_xl.hosts.xlwings_host import make_udfs
+
+    return make_udfs()
+
+
+@pytest.mark.parametrize("entry,k", CASES, ids=IDS)
+def test_xlwings_host(entry, k, udfs):
+    ex = entry.examples[k]
+    # an optional argument left out arrives as its default, None
+    args = [None if v is None and a.optional else _as_xlwings_passes(v, a.kind)
+            for v, a in zip(ex.args, entry.args)]
+    result = udfs[entry.name](*args)
+    if ex.is_error:
+        assert result == f"{ex.expected} {ex.message}"[:255], result
+        return
+    _check(result, ex, "xlwings host")

@@ -1,4 +1,7 @@
-"""Reading, checking and writing case-history tables (cvp_xl.cases)."""
+"""Reading, checking and writing case-history tables (cvp_xl.workbooks.case_table).
+
+Tables are written as the case-history workbook writes them
+(:func:`cvp_xl.workbooks.case_histories.build`), with a template to keep a table."""
 
 from __future__ import annotations
 
@@ -9,17 +12,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cvp_xl.cases import (
+from cvp_xl.errors import WorkbookError
+from cvp_xl.workbooks.case_histories import CASES_CSV, build
+from cvp_xl.workbooks.case_table import (
     COLUMNS,
     CaseTableError,
     RowProblem,
     find_tables,
     read_cases,
     read_cases_csv,
-    write_cases,
 )
-from cvp_xl.errors import WorkbookError
-from cvp_xl.workbooks.cases import CASES_CSV
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def example() -> pd.DataFrame:
 @pytest.fixture
 def table(tmp_path, example):
     path = tmp_path / "cases.xlsx"
-    write_cases(example, path)
+    build(path, example)
     return path
 
 
@@ -50,17 +52,17 @@ def test_read_write_read_is_identical(tmp_path, table, example):
     first = read_cases(table)
     pd.testing.assert_frame_equal(first, example)
     again = tmp_path / "again.xlsx"
-    write_cases(first, again, template=table)
+    build(again, first, template=table)
     second = read_cases(again)
     assert first.equals(second)
     pd.testing.assert_frame_equal(first, second)
     # and writing a table onto itself keeps it too
-    write_cases(second, again)
+    build(again, second, template=again)
     assert read_cases(again).equals(first)
 
 
 def test_write_keeps_the_table_its_validation_and_names(tmp_path, table, example):
-    write_cases(example.iloc[:3], table)  # shrink the table in place
+    build(table, example.iloc[:3], template=table)  # shrink the table in place
     wb = openpyxl.load_workbook(table)
     ws = wb["Case histories"]
     assert ws.tables["Cases"].ref == "A1:N4"
@@ -79,7 +81,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, example):
     df.loc[0, "situation"] = "=HYPERLINK(\"http://example.invalid\")"
     df.loc[1, "customer"] = "+44 Holdings"
     path = tmp_path / "t.xlsx"
-    write_cases(df, path)
+    build(path, df)
     ws = openpyxl.load_workbook(path)["Case histories"]
     assert ws["C2"].data_type == "s" and ws["A3"].data_type == "s"
     assert read_cases(path).equals(df)
@@ -188,7 +190,7 @@ def test_bad_dataframe_is_refused_before_writing(tmp_path, example):
     df.loc[4, "category"] = "financial"
     path = tmp_path / "never.xlsx"
     with pytest.raises(CaseTableError) as info:
-        write_cases(df, path)
+        build(path, df)
     assert [str(p) for p in info.value.problems] == [
         "row 4, column 'documented value per year': expected a number, got a blank cell",
         "row 6, column 'category': expected one of technical, economic, service, social, "
@@ -221,9 +223,9 @@ def test_large_tables_read_and_check_quickly(tmp_path, example):
     big.loc[1500, "category"] = "financial"
     path = tmp_path / "big.xlsx"
     with pytest.raises(CaseTableError):
-        write_cases(big, path)
+        build(path, big)
     big.loc[1500, "category"] = "economic"
-    write_cases(big, path)
+    build(path, big)
     got = read_cases(path)
     assert len(got) == 2100 and got.iloc[1500]["category"] == "economic"
     assert got.iloc[-1]["date"] == dt.datetime(2025, 1, 15)

@@ -1,4 +1,5 @@
-"""The case-history workbook: recomputed by LibreOffice, equal to its cached values and Python."""
+"""The case-history workbook: the values it stores are Python's; the formulas engine and
+LibreOffice recompute the same."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import close, requires_libreoffice
+from helpers import NO_LIBREOFFICE, close, requires_libreoffice
 
-from cvp_xl.cases import read_cases, read_cases_csv
-from cvp_xl.hosts.libreoffice import read_values
-from cvp_xl.workbooks.cases import (
+from cvp_xl.commands.recalc import compute
+from cvp_xl.errors import WorkbookError
+from cvp_xl.hosts.libreoffice import find_soffice, read_values
+from cvp_xl.workbooks.case_histories import (
     CASES_CSV,
     MAX_CASE_SHEETS,
     SUMMARY,
@@ -19,6 +21,8 @@ from cvp_xl.workbooks.cases import (
     build_example_workbooks,
     expected_values,
 )
+from cvp_xl.workbooks.case_table import read_cases, read_cases_csv
+from cvp_xl.xlsx.share_safe import unsafe_functions
 
 
 @pytest.fixture(scope="module")
@@ -45,31 +49,53 @@ def books(tmp_path_factory, example_cases):
 def libreoffice(books, tmp_path_factory):
     from cvp_xl.hosts.libreoffice import recalc_with_libreoffice
 
+    if find_soffice() is None:
+        pytest.skip(NO_LIBREOFFICE)
+
     out = tmp_path_factory.mktemp("case_books_lo")
     paths = recalc_with_libreoffice([books["example"][0], books["tricky"][0]], out)
     return {"example": paths[0], "tricky": paths[1]}
 
 
+def _serials(values: dict) -> dict:
+    """Dates as Excel serial numbers (the stored values of date cells are numbers)."""
+    from openpyxl.utils.datetime import to_excel
+
+    return {k: to_excel(v) if isinstance(v, dt.datetime) else v for k, v in values.items()}
+
+
 @pytest.mark.parametrize("name", ["example", "tricky"])
-def test_cached_values_equal_python(books, name):
+def test_stored_values_are_python_values(books, name):
     path, cases = books[name]
-    cached = read_values(path)
+    cached = _serials(read_values(path))
     expected = expected_values(cases)
     assert len(expected) > 100
+    assert set(expected) == set(_formulas(path))  # every formula cell has its Python value
     for key, value in expected.items():
         assert close(cached.get(key, ""), value), f"{key}: {cached.get(key)!r} != {value!r}"
+
+
+@pytest.mark.parametrize("name", ["example", "tricky"])
+def test_the_formulas_engine_computes_the_stored_values(books, name, differences):
+    path, _ = books[name]
+    assert differences(path, compute(path).values) == {}
+
+
+@pytest.mark.parametrize("name", ["example", "tricky"])
+def test_libreoffice_computes_the_stored_values(books, libreoffice, name, differences,
+                                                stored_values):
+    path, _ = books[name]
+    recomputed = stored_values(libreoffice[name], list(stored_values(path)))
+    assert differences(path, recomputed) == {}
 
 
 @requires_libreoffice
 @pytest.mark.parametrize("name", ["example", "tricky"])
 def test_libreoffice_recomputes_the_same_numbers(books, libreoffice, name):
     path, cases = books[name]
-    lo = read_values(libreoffice[name])
-    cached = read_values(path)
+    lo = _serials(read_values(libreoffice[name]))
     for key, value in expected_values(cases).items():
         assert close(lo.get(key, ""), value), f"LibreOffice {key}: {lo.get(key)!r} != {value!r}"
-    for key in _formulas(path):
-        assert close(lo.get(key, ""), cached.get(key, "")), f"{key} differs from the cached value"
 
 
 @requires_libreoffice
@@ -109,6 +135,11 @@ def test_tricky_labels_count_each_group_once(books):
     assert ws.cell(tilde_row, 3).value.startswith("=SUMPRODUCT(")
 
 
+@pytest.mark.parametrize("name", ["example", "tricky"])
+def test_formulas_call_only_share_safe_functions(books, name):
+    assert unsafe_functions(books[name][0]) == []
+
+
 def test_workbook_is_share_safe_and_protected(books):
     path, _ = books["example"]
     wb = openpyxl.load_workbook(path)
@@ -145,3 +176,43 @@ def test_rebuild_on_a_template_keeps_the_table_and_regenerates_sheets(tmp_path, 
     assert wb.sheetnames == ["Case histories", SUMMARY, "Case 1", "Case 2"]
     assert read_cases(copy).equals(fewer.reset_index(drop=True))
     assert MAX_CASE_SHEETS == 250
+
+
+def test_a_1904_template_stores_dates_of_its_own_date_system(tmp_path, books, example_cases):
+    path, _ = books["example"]
+    wb = openpyxl.load_workbook(path)
+    wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    template = tmp_path / "mac.xlsx"
+    wb.save(template)
+    build(template, example_cases, template=template)
+    ws = openpyxl.load_workbook(template, data_only=True)["Case 3"]
+    assert ws.parent.epoch == openpyxl.utils.datetime.CALENDAR_MAC_1904
+    assert ws["B17"].value == dt.datetime(2025, 2, 3)
+
+
+def test_a_template_with_formulas_of_its_own_is_refused(tmp_path, books, example_cases):
+    path, _ = books["example"]
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("Mine")["A1"] = "=COUNTA(cases_customer)"
+    template = tmp_path / "mine.xlsx"
+    wb.save(template)
+    before = template.read_bytes()
+    with pytest.raises(WorkbookError, match=r"formulas outside the Summary and case sheets, "
+                       r"which cvp-xl cannot compute: Mine!A1; move them"):
+        build(template, example_cases, template=template)
+    assert template.read_bytes() == before
+
+
+def test_labels_criteria_could_misread_are_compared_with_equals(tmp_path, example_cases,
+                                                                differences):
+    odd = example_cases.copy()
+    odd.loc[0, "segment"] = "2024"  # a criterion "=2024" would match the number 2024
+    odd.loc[1, "segment"] = "TRUE"
+    odd.loc[2, "segment"] = " Food processing"
+    path = build(tmp_path / "odd.xlsx", odd)
+    ws = openpyxl.load_workbook(path)[SUMMARY]
+    formulas = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(7, 14)}
+    for label in ("2024", "TRUE", " Food processing"):
+        assert formulas[label].startswith("=SUMPRODUCT("), label
+    assert formulas["Metal fabrication"].startswith("=COUNTIFS(")
+    assert differences(path, compute(path).values) == {}

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvp_xl.documentation import case_stats, case_stats_native, realization
-from cvp_xl.errors import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError
+from cvp_xl.domain.documentation import case_stats, case_stats_native, realization
+from cvp_xl.errors import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError, ErrorValue
 from cvp_xl.registry import get
-from cvp_xl.xlsx.values import ErrorValue
 
 VALUES = [[52_000], [None], [31_000], [18_500], [40_000]]
 SEGMENTS = [["Food"], ["Food"], ["Chemicals"], ["food"], ["Chemicals"]]

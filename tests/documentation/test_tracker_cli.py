@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from cvp_xl.cases import read_cases
-from cvp_xl.cli import main
+from cvp_xl.commands.cli import main
+from cvp_xl.workbooks.case_table import read_cases
 from cvp_xl.workbooks.tracker import EXAMPLES, FIRST_ROW, SHEET, build_example_workbooks
 
 HEADER = "customer,period,period end,promised,documented,verified by\n"

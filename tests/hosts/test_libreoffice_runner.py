@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cvp_xl.errors import WorkbookError
+from cvp_xl.errors import ErrorValue, WorkbookError, as_error
 from cvp_xl.hosts import libreoffice
 from cvp_xl.hosts.libreoffice import (
     find_soffice,
@@ -24,7 +24,6 @@ from cvp_xl.hosts.libreoffice import (
     libreoffice_values_many,
     recalc_with_libreoffice,
 )
-from cvp_xl.xlsx.values import ErrorValue, as_error
 
 requires_libreoffice = pytest.mark.skipif(
     find_soffice() is None,
@@ -292,10 +291,8 @@ def test_a_hung_soffice_is_killed_with_its_children(tmp_path, monkeypatch):
     # like soffice, the script starts a child (soffice.bin) and waits for it
     _fake_soffice(tmp_path, f"sleep 300 &\necho $! > '{pid_file}'\nwait\n", monkeypatch)
     path = _book(tmp_path / "slow.xlsx", {"A1": 1})
-    started = time.monotonic()
     with pytest.raises(RuntimeError, match=r"did not finish recalculating 1 file\(s\) within 1 s"):
         recalc_with_libreoffice([path], tmp_path / "out", timeout=1)
-    assert time.monotonic() - started < 15
     child = int(pid_file.read_text())
     assert not _alive(child)
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cvp_xl import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError, roi
-from cvp_xl.pricing import (
+from cvp_xl.domain.pricing import (
     eve,
     fair_value_gap,
     point_type,
@@ -26,7 +26,7 @@ from cvp_xl.pricing import (
     value_capture,
     value_map,
 )
-from cvp_xl.xlsx.values import ErrorValue
+from cvp_xl.errors import ErrorValue
 
 FAV, UNFAV, CONT = "favorable difference", "unfavorable difference", "contention"
 

@@ -1,23 +1,26 @@
-"""The pricing and positioning workbooks: built from the example specs, recomputed by LibreOffice.
+"""The pricing and positioning workbooks: built from the example specs, checked by the engines.
 
-The example workbooks are built once per module (with formulas and the values the formulas
-engine computed) and recomputed once by LibreOffice.  Every formula cell must come back from
-LibreOffice with the cached value, and the key results must equal the Python functions, all
-within 1e-9 relative.
+The builders compute every formula's value in Python and write it with the formula
+(:class:`~cvp_xl.workbooks.book.Book`).  The example workbooks are built once per module and
+recomputed by the formulas engine and by LibreOffice (once, with a few edge-case workbooks that
+take the error paths); every stored value must equal both engines' values, and the key results
+the Python functions, all within 1e-9 relative.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import zipfile
 
 import openpyxl
 import pytest
-from helpers import close, requires_libreoffice
+from helpers import NO_LIBREOFFICE, close, requires_libreoffice
+from lxml import etree
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
-from cvp_xl.errors import CvpNumError, CvpValueError
-from cvp_xl.hosts.libreoffice import read_values
-from cvp_xl.pricing import (
+from cvp_xl.commands.recalc import compute
+from cvp_xl.domain.pricing import (
     eve,
     fair_value_gap,
     point_type,
@@ -29,13 +32,50 @@ from cvp_xl.pricing import (
     value_capture,
     value_map,
 )
-from cvp_xl.value import differential, incentive
-from cvp_xl.workbooks import positioning, pricing
-from cvp_xl.xlsx.values import ErrorValue
+from cvp_xl.domain.value import differential, incentive
+from cvp_xl.errors import CvpNumError, CvpValueError, ErrorValue
+from cvp_xl.hosts.libreoffice import find_soffice, read_values
+from cvp_xl.workbooks import book, positioning, pricing
+from cvp_xl.xlsx.cached import write_cached_values
+from cvp_xl.xlsx.share_safe import SHARE_SAFE_FUNCTIONS
 
-#: What the share-safe templates may call (ARCHITECTURE.md: Excel 2016 and LibreOffice 7.4).
-SHARE_SAFE = {"SUM", "SUMPRODUCT", "MIN", "MAX", "IF", "IFERROR", "AND", "OR", "ABS", "SIGN",
-              "CHOOSE", "INDEX", "MATCH", "RANK", "COUNTIF"}
+
+def _pricing_edges() -> dict[str, dict]:
+    """Pricing specs that take the error and corner paths of the formulas."""
+    base = pricing.load_spec()
+    none = copy.deepcopy(base)  # no differentiation value: capture is #DIV/0!
+    none["positive"], none["negative"] = [], []
+    none["comparison"]["offerings"][1]["price"] = 0  # ratio #DIV/0!: RANK and the pick too
+    none["price"] = 0.05
+    negative = copy.deepcopy(base)  # a negative price: below the floor, capture below 0
+    negative["price"] = -0.01
+    negative["positive"][1]["name"] = ""  # an empty name: the chart label shows 0
+    negative["comparison"]["offerings"] = [  # tied ratios; one offering best on both
+        {"name": "Tie one", "value": 0.1, "price": 0.05},
+        {"name": "Tie two", "value": 0.2, "price": 0.1},
+        {"name": "Best", "value": 0.3, "price": 0.1}]
+    above = copy.deepcopy(base)  # above the ceiling; no negative value
+    above["price"] = 0.2
+    above["negative"] = []
+    return {"none": none, "negative": negative, "above": above}
+
+
+def _positioning_edges() -> dict[str, dict]:
+    base = positioning.load_spec()
+    few = copy.deepcopy(base)  # fewer favorable points than asked; a tie; an empty name
+    few["focus_count"] = 5
+    few["elements"][1]["customer_view"] = 9500  # ties with the first
+    few["elements"][5]["name"] = ""
+    few["value_map"]["offerings"][2] = {"name": "Rival A clone", "price": 12000,
+                                        "scores": [6, 7, 6, 8]}  # on the line
+    zero = copy.deepcopy(base)  # no tolerance
+    zero["tolerance"] = 0
+    zero["focus_count"] = 1
+    return {"few": few, "zero": zero}
+
+
+EDGES = {**{f"pricing-edge-{k}": (pricing, v) for k, v in _pricing_edges().items()},
+         **{f"positioning-edge-{k}": (positioning, v) for k, v in _positioning_edges().items()}}
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +93,23 @@ def cached(books):
 
 
 @pytest.fixture(scope="module")
-def libreoffice(books):
+def all_books(books, tmp_path_factory):
+    """The example workbooks (by kind) and the edge-case ones (by name)."""
+    out = tmp_path_factory.mktemp("pricing_edges")
+    edges = {name: module.build(out / f"{name}.xlsx", spec)
+             for name, (module, spec) in EDGES.items()}
+    return {**books, **edges}
+
+
+@pytest.fixture(scope="module")
+def libreoffice(all_books):
+    """LibreOffice's values for every workbook, from one run."""
     from cvp_xl.hosts.libreoffice import libreoffice_values_many
 
-    kinds = sorted(books)
-    return dict(zip(kinds, libreoffice_values_many([books[k] for k in kinds])))
+    if find_soffice() is None:
+        pytest.skip(NO_LIBREOFFICE)
+    names = sorted(all_books)
+    return dict(zip(names, libreoffice_values_many([all_books[k] for k in names])))
 
 
 def formula_cells(path) -> dict:
@@ -97,6 +149,110 @@ def test_libreoffice_recomputes_the_cached_values(kind, books, cached, libreoffi
         if not close(theirs, mine):
             diffs.append(f"{key}: cached {mine!r}, LibreOffice {theirs!r}")
     assert not diffs, "\n".join(diffs)
+
+
+MISSING = object()
+
+
+def same(mine, theirs) -> bool:
+    """Numbers within 1e-9 (relative, or absolute near 0); text, errors, bools exactly."""
+    if isinstance(mine, bool) or isinstance(theirs, bool):
+        return type(mine) is type(theirs) and mine == theirs
+    if isinstance(mine, (int, float)) and isinstance(theirs, (int, float)):
+        return math.isclose(mine, theirs, rel_tol=1e-9, abs_tol=1e-9)
+    return type(mine) is type(theirs) and mine == theirs
+
+
+def mismatches(path, theirs: dict) -> list[str]:
+    """The formula cells whose stored value differs from an engine's value (``theirs``)."""
+    stored = read_values(path)  # openpyxl, data_only=True
+    out = []
+    for key in formula_cells(path):
+        mine, other = stored.get(key, MISSING), theirs.get(key, "")
+        if mine is MISSING or not same(mine, other):
+            out.append(f"{key[0]}!{key[1]}: stored {mine!r}, recomputed {other!r}")
+    return out
+
+
+WORKBOOKS = ["pricing", "positioning", *EDGES]
+
+
+@pytest.mark.parametrize("name", WORKBOOKS)
+def test_stored_values_equal_the_formulas_engine(name, all_books):
+    path = all_books[name]
+    assert len(formula_cells(path)) > 40
+    assert not (diffs := mismatches(path, compute(path).values)), "\n".join(diffs)
+
+
+@requires_libreoffice
+@pytest.mark.parametrize("name", WORKBOOKS)
+def test_stored_values_equal_libreoffice(name, all_books, libreoffice):
+    path = all_books[name]
+    assert not (diffs := mismatches(path, libreoffice[name])), "\n".join(diffs)
+
+
+def test_the_edge_cases_take_the_error_paths(all_books):
+    v = read_values(all_books["pricing-edge-none"])
+    assert v[("Pricing", "B28")] == ErrorValue("#DIV/0!")  # capture: no differentiation value
+    assert v[("Pricing", "D38")] == ErrorValue("#DIV/0!")  # ratio at a price of 0
+    assert v[("Pricing", "B43")] == ErrorValue("#DIV/0!")  # the measures' comparison
+    v = read_values(all_books["pricing-edge-negative"])
+    assert v[("Pricing", "J8")] == 0  # =A13, an empty name
+    assert right_of(v, "Pricing", "Do the two measures agree?").startswith("Yes")
+    v = read_values(all_books["positioning-edge-few"])
+    assert positioning.NOT_ENOUGH in [v.get(("Propositions", f"F{r}")) for r in range(5, 13)]
+
+
+def test_a_wrong_stored_value_is_caught(all_books, tmp_path):
+    path = all_books["pricing"]
+    engine = compute(path).values
+    assert not mismatches(path, engine)
+    bad = tmp_path / "pricing-wrong.xlsx"
+    write_cached_values(path, bad, {("Pricing", "B9"): 0.06 * (1 + 1e-7),  # reference value
+                                    ("Pricing", "B31"): "Below the floor",  # where the price lies
+                                    ("Pricing", "D38"): ErrorValue("#DIV/0!")})  # a ratio
+    assert [d.split(":")[0] for d in mismatches(bad, engine)] == [
+        "Pricing!B9", "Pricing!B31", "Pricing!D38"]
+
+
+def formula_cells_without_a_value(path) -> list[str]:
+    """Formula cells (``<c>`` with an ``<f>``) that carry no cached value (no ``<v>``)."""
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    out = []
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if member.startswith("xl/worksheets/sheet") and member.endswith(".xml"):
+                root = etree.fromstring(archive.read(member))
+                out += [f"{member}!{c.get('r')}" for c in root.iter(f"{ns}c")
+                        if c.find(f"{ns}f") is not None and c.find(f"{ns}v") is None]
+    return out
+
+
+@pytest.mark.parametrize("module", [pricing, positioning])
+def test_book_save_writes_the_file_and_no_engine_is_asked(module, tmp_path, monkeypatch):
+    saved = []
+    real_save = book.Book.save
+
+    def spy(self, path):
+        saved.append(path)
+        return real_save(self, path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a builder asked the formulas engine for its values")
+
+    monkeypatch.setattr(book.Book, "save", spy)
+    monkeypatch.setattr("cvp_xl.commands.recalc.compute", refuse)
+    monkeypatch.setattr("cvp_xl.commands.recalc.recalc", refuse)
+    path = module.build(tmp_path / "built.xlsx")
+    assert saved == [tmp_path / "built.xlsx"] and path.is_file()
+    assert not hasattr(module, "recalc")
+    assert len(formula_cells(path)) > 40
+    assert not formula_cells_without_a_value(path)
+
+
+@pytest.mark.parametrize("name", WORKBOOKS)
+def test_no_formula_cell_lacks_a_cached_value(name, all_books):
+    assert not formula_cells_without_a_value(all_books[name])
 
 
 def test_pricing_results_equal_python(books, cached):
@@ -238,7 +394,7 @@ def test_only_share_safe_functions_and_no_cvp_calls(kind, books):
                 for tok in Tokenizer(c.value).items:
                     if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
                         used.add(tok.value[:-1].upper())
-    assert used and used <= SHARE_SAFE, used - SHARE_SAFE
+    assert used and used <= SHARE_SAFE_FUNCTIONS, used - SHARE_SAFE_FUNCTIONS
 
 
 @pytest.mark.parametrize("kind,texts", [

@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from cvp_xl.args import shape_text
 from cvp_xl.errors import CvpDivZeroError, CvpNumError, CvpValueError
 from cvp_xl.wordeq import evaluate, parse
 
@@ -223,13 +224,14 @@ def test_bad_array_items_are_found_whatever_the_operators():
         ),
         (
             [np.ones(3), np.ones((2, 3)), 0],
-            "'Hours lost per stop' has 3 items but 'Stops per year' has 2 rows and 3 columns; "
+            "'Hours lost per stop' has 3 items but 'Stops per year' has 2 rows x 3 columns; "
             "all arrays must have one shape",
         ),
         (
+            # shapes are named by cvp_xl.args.shape_text, as in every other message
             [np.ones(1), np.ones((1, 1)), 0],
-            "'Hours lost per stop' has 1 item but 'Stops per year' has 1 row and 1 column; "
-            "all arrays must have one shape",
+            f"'Hours lost per stop' has {shape_text((1,))} but 'Stops per year' has "
+            "1 row x 1 column; all arrays must have one shape",
         ),
     ],
 )

@@ -1,24 +1,29 @@
-"""The word-equation library workbook: built from its spec, recomputed by LibreOffice.
+"""The word-equation library workbook: built from its spec, checked by two engines.
 
-The workbook is built once for the module (formulas plus the values the formulas engine
-computed, CVP_WORDEQ included) and recomputed once by LibreOffice.  For every equation the
-CVP_WORDEQ column, the native column and Python's ``wordeq.evaluate`` agree within 1e-9
-relative, LibreOffice recomputes the native column to the cached values, and the unit is money
-per period.
+The workbook is built once for the module, with formulas and the values Python computed for
+them (nothing else fills them in).  The formulas engine recomputes every formula cell
+(``CVP_WORDEQ`` included) and LibreOffice every native one, once each; both must find the
+stored values (numbers within 1e-9, relative or absolute).  For every equation the CVP_WORDEQ
+column, the native column and Python's ``wordeq.evaluate`` agree, and the unit is money per
+period.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import openpyxl
 import pytest
 from helpers import close, requires_libreoffice
+from openpyxl.formula.tokenizer import Token, Tokenizer
 
 from cvp_xl import wordeq
-from cvp_xl.errors import CvpError
+from cvp_xl.errors import CvpError, ErrorValue
 from cvp_xl.hosts.libreoffice import read_values
+from cvp_xl.hosts.native import cvp_calls
 from cvp_xl.workbooks import wordeq_library as lib
-from cvp_xl.xlsx.sharesafe import functions_in
-from cvp_xl.xlsx.values import ErrorValue
+from cvp_xl.xlsx.share_safe import functions_in
 
 FIRST = lib.HEADER_ROW + 1
 COL = {key: openpyxl.utils.get_column_letter(j) for j, key in enumerate(lib.COLUMNS, start=1)}
@@ -51,10 +56,44 @@ def cached(path):
 
 
 @pytest.fixture(scope="module")
+def engine(path):
+    from cvp_xl.commands.recalc import compute
+
+    return compute(path).values
+
+
+@pytest.fixture(scope="module")
 def libreoffice(path):
     from cvp_xl.hosts.libreoffice import libreoffice_values
 
     return libreoffice_values(path)
+
+
+def same(stored, computed) -> bool:
+    """Numbers within 1e-9 (relative or absolute); anything else exactly."""
+    if isinstance(stored, bool) or isinstance(computed, bool):
+        return stored == computed
+    if isinstance(stored, numbers.Real) and isinstance(computed, numbers.Real):
+        return math.isclose(stored, computed, rel_tol=1e-9, abs_tol=1e-9)
+    return stored == computed
+
+
+def cells_read(sheet: str, formula: str) -> set[tuple[str, str]]:
+    """The single cells a formula refers to, as ``(sheet, "A1")``."""
+    out = set()
+    for token in Tokenizer(formula).items:
+        if token.type == Token.OPERAND and token.subtype == Token.RANGE:
+            where, _, ref = token.value.rpartition("!")
+            if ":" not in ref:
+                out.add((where.strip("'") or sheet, ref.replace("$", "")))
+    return out
+
+
+def native_cells(formulas_of) -> list[tuple[str, str]]:
+    """Formula cells that call no CVP_* function and read no cell that does."""
+    cvp = {key for key, formula in formulas_of.items() if cvp_calls(formula)}
+    return [key for key, formula in formulas_of.items()
+            if key not in cvp and not cells_read(key[0], formula) & cvp]
 
 
 def rows(spec):
@@ -117,13 +156,24 @@ def test_native_formula_of_the_downtime_equation(formulas_of):
         "=(Inputs!$E$5-Inputs!$E$6)*Inputs!$E$7*Inputs!$E$8")
 
 
+def test_the_formulas_engine_recomputes_every_stored_value(formulas_of, cached, engine):
+    diffs = [f"{key}: stored {cached.get(key)!r}, formulas engine {engine.get(key)!r}"
+             for key in formulas_of if not same(cached.get(key), engine.get(key))]
+    assert diffs == []
+
+
+def test_the_native_cells_are_the_native_column(spec, formulas_of):
+    # the Agree column calls no CVP_* function but reads the CVP_WORDEQ column
+    assert sorted(native_cells(formulas_of)) == sorted(
+        (lib.EQUATIONS, f"{COL['native']}{r}") for r in rows(spec))
+
+
 @requires_libreoffice
-def test_libreoffice_recomputes_the_native_column(spec, cached, libreoffice):
-    diffs = []
-    for r in rows(spec):
-        key = (lib.EQUATIONS, f"{COL['native']}{r}")
-        if not close(libreoffice.get(key), cached[key]):
-            diffs.append(f"{key}: cached {cached[key]!r}, LibreOffice {libreoffice.get(key)!r}")
+def test_libreoffice_recomputes_every_native_value(formulas_of, cached, libreoffice):
+    keys = native_cells(formulas_of)
+    assert keys
+    diffs = [f"{key}: stored {cached.get(key)!r}, LibreOffice {libreoffice.get(key)!r}"
+             for key in keys if not same(cached.get(key), libreoffice.get(key))]
     assert diffs == []
 
 

@@ -3,19 +3,23 @@
 * A random expression tree, written out as a word equation with random spellings, operators
   and parentheses, evaluates (1) like the tree itself under Excel's rules, (2) like its own
   to_formula() translation computed by the formulas engine, and (3) the same per customer
-  as over an array of customers.
-* Any text at all, with any names and values, gives a value or a CvpError, quickly.
-* Code-like and oversized input is refused quickly and runs nothing.
+  as over an array of customers (to 1e-9: numpy's vectorised power may differ from its scalar
+  power in the last bit).
+* Any text at all, with any names and values, gives a value or a CvpError, and the parser's
+  work on it, counted in steps (:func:`cvp_xl.wordeq.parse.steps_to_read`), stays within a
+  stated bound linear in the text's length: no wall clock anywhere.
+* Code-like and oversized input is refused within that bound and runs nothing.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import math
 import os
+import pkgutil
 import subprocess
-import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -26,6 +30,7 @@ from hypothesis import strategies as st
 import cvp_xl.wordeq as wordeq
 from cvp_xl.errors import CvpDivZeroError, CvpError, CvpNumError, CvpValueError
 from cvp_xl.wordeq import evaluate, parse, to_formula, unit
+from cvp_xl.wordeq.parse import steps_to_read
 
 formulas = pytest.importorskip("formulas")
 from formulas.tokens.operand import XlError  # noqa: E402
@@ -238,7 +243,11 @@ def test_equation_evaluates_like_its_tree_and_its_excel_formula(tree, first, sec
         with pytest.raises(CvpError):
             evaluate(text, POOL, columns)
     else:
-        np.testing.assert_array_equal(evaluate(text, POOL, columns), one_by_one)
+        # numpy's vectorised power may round differently from its scalar one, by one unit in
+        # the last place (x^3 over an array is not always x^3 of each item, bit for bit)
+        assert np.broadcast_to(evaluate(text, POOL, columns), 2).tolist() == pytest.approx(
+            one_by_one, rel=1e-9, abs=1e-12
+        ), text
 
 
 # -- fuzz: anything in, a value or a CvpError out ------------------------------------------
@@ -254,17 +263,32 @@ any_value = st.one_of(
 
 
 def value_or_cvp_error(call):
-    start = time.perf_counter()
     try:
         call()
     except CvpError:
         pass
-    assert time.perf_counter() - start < 2.0
 
 
-@pytest.fixture(scope="module", autouse=True)
-def units_loaded():
-    unit("a", ["a"], ["USD"])  # load Pint once, outside the timed calls
+#: The stated bound on the parser's work: at most this many steps per character of the
+#: equation (plus one) per character of the longest name (plus one).  For a given list of
+#: names that is linear in the equation's length; the name matcher's walk along a name is the
+#: only work that grows with the names.  Measured worst cases are about 7.
+STEPS_PER_CHAR = 10
+
+
+def step_bound(equation: str, names) -> int:
+    longest = max((len(" ".join(n.split()).casefold()) for n in names), default=0)
+    return STEPS_PER_CHAR * (len(equation) + 1) * (longest + 1)
+
+
+def test_steps_grow_linearly_with_the_equation():
+    names = ["Hours lost per stop", "Cost per hour"]
+    one = "Hours lost per stop x Cost per hour - 2^(ABS(Cost per hour) + 15%)"
+    steps = [steps_to_read(" + ".join([one] * k), names) for k in (1, 2, 4, 8)]
+    # each copy of the text, with its joining " + ", adds the same number of steps
+    added = [later - earlier for earlier, later in zip(steps, steps[1:])]
+    assert added[1] == 2 * added[0] and added[2] == 4 * added[0], steps
+    assert steps[-1] <= step_bound(" + ".join([one] * 8), names)
 
 
 @FUZZ
@@ -281,6 +305,7 @@ def test_any_text_gives_a_value_or_a_cvp_error(equation, names, data):
         )
     )
     value_or_cvp_error(lambda: parse(equation, names))
+    assert steps_to_read(equation, names) <= step_bound(equation, names)
     value_or_cvp_error(lambda: evaluate(equation, names, vals))
     value_or_cvp_error(lambda: unit(equation, names, units))
     value_or_cvp_error(lambda: to_formula(equation, {name: "B1" for name in names}))
@@ -351,6 +376,7 @@ POOL_UNITS = [
 )
 def test_token_soup_gives_a_value_or_a_cvp_error(equation, numbers):
     value_or_cvp_error(lambda: evaluate(equation, POOL, numbers))
+    assert steps_to_read(equation, POOL) <= step_bound(equation, POOL)
     value_or_cvp_error(lambda: unit(equation, POOL, POOL_UNITS))
     value_or_cvp_error(lambda: to_formula(equation, REFS))
 
@@ -413,24 +439,37 @@ def test_a_known_name_that_looks_like_code_is_just_a_name(monkeypatch):
         ("ABS(" * 400, "equation is nested more than 50 levels deep at position 201"),
     ],
 )
-def test_oversized_input_is_refused_quickly(equation, message):
-    start = time.perf_counter()
+def test_oversized_input_is_refused_within_the_step_bound(equation, message):
     with pytest.raises(CvpValueError) as error:
         evaluate(equation, ["a"], [1])
-    assert time.perf_counter() - start < 2.0  # a bound on runaway parsing, not a speed target
     assert error.value.message == message
+    steps = steps_to_read(equation, ["a"])
+    if len(equation) > wordeq.MAX_LENGTH:
+        assert steps == 0  # refused before the parser starts
+    assert steps <= step_bound(equation, ["a"])
 
 
-def test_pathological_names_stay_fast():
-    # A long name that almost matches at every step: at worst quadratic in 2,000 characters.
+def test_pathological_names_cost_at_most_quadratic_steps():
+    # A long name that almost matches at every step: the matcher walks it again from each "a",
+    # so the work is quadratic here (n * n / 4 steps), and at worst n * n / 2 plus the rest.
     names = ["a", "a+" * 999 + "b"]
-    start = time.perf_counter()
-    assert evaluate("a+" * 999 + "a", names, [1, 2]) == 1000.0
-    assert time.perf_counter() - start < 2.0
+    text = "a+" * 999 + "a"
+    n = len(text)
+    assert evaluate(text, names, [1, 2]) == 1000.0
+    assert steps_to_read(text, names) <= n * n / 2 + STEPS_PER_CHAR * (n + 1)
+    # without the long name the same text takes linear work
+    assert steps_to_read(text, ["a", "b"]) <= STEPS_PER_CHAR * (n + 1)
 
 
-def test_the_module_never_calls_eval_exec_or_compile():
-    tree = ast.parse(inspect.getsource(wordeq))
+def wordeq_modules():
+    yield wordeq
+    for info in pkgutil.iter_modules(wordeq.__path__):
+        yield importlib.import_module(f"{wordeq.__name__}.{info.name}")
+
+
+@pytest.mark.parametrize("module", list(wordeq_modules()), ids=lambda m: m.__name__)
+def test_the_package_never_calls_eval_exec_or_compile(module):
+    tree = ast.parse(inspect.getsource(module))
     called = {
         node.func.id
         for node in ast.walk(tree)

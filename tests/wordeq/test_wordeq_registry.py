@@ -14,12 +14,11 @@ from helpers import close
 from openpyxl.worksheet.formula import ArrayFormula
 
 from cvp_xl.catalog.wordeq import cvp_wordeq, cvp_wordeq_unit, native_wordeq
-from cvp_xl.errors import CvpError
+from cvp_xl.commands.recalc import compute
+from cvp_xl.errors import CvpError, ErrorValue
 from cvp_xl.hosts import formulas_host
 from cvp_xl.hosts.native import NoTranslation, to_native, workbook_cells
-from cvp_xl.recalc import compute
 from cvp_xl.registry import get
-from cvp_xl.xlsx.values import ErrorValue
 
 DOWNTIME = ("Savings = (Stops with the alternative - Stops with ours) "
             "x Hours lost per stop x Margin per hour")
@@ -373,9 +372,9 @@ def book(tmp_path_factory):
         ws[native_ref] = ArrayFormula(native_array, text) if native_array else text
         natives[ref] = text
     wb.save(path)
-    formulas_host.MESSAGES.clear()
-    values = compute(path).values
-    return values, natives, list(formulas_host.MESSAGES)
+    with formulas_host.capture_messages() as messages:
+        values = compute(path).values
+    return values, natives, list(messages)
 
 
 @pytest.mark.parametrize("ref,expected", [
@@ -410,8 +409,8 @@ def test_formulas_host_unit_and_error(book):
 
 
 def test_share_translates_word_equations(tmp_path):
+    from cvp_xl.commands.share import share
     from cvp_xl.hosts.libreoffice import read_values
-    from cvp_xl.share import share
 
     src, dst = tmp_path / "src.xlsx", tmp_path / "shared.xlsx"
     wb = openpyxl.Workbook()

@@ -24,13 +24,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
 import cvp_xl.xlsx.cached as cached_module
-from cvp_xl.errors import WorkbookError
-from cvp_xl.xlsx import (
-    ErrorValue,
-    atomic_path,
-    atomic_save_workbook,
-    write_cached_values,
-)
+from cvp_xl.errors import ErrorValue, WorkbookError
+from cvp_xl.xlsx.atomic import atomic_path
+from cvp_xl.xlsx.cached import atomic_save_workbook, write_cached_values
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS = {"m": MAIN}

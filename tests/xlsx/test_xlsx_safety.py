@@ -13,7 +13,7 @@ import pytest
 from openpyxl.comments import Comment
 
 from cvp_xl.errors import WorkbookError
-from cvp_xl.xlsx import check_xlsx
+from cvp_xl.xlsx.safety import check_xlsx
 
 SHEET = "xl/worksheets/sheet1.xml"
 

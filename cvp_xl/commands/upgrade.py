@@ -16,16 +16,21 @@ moved into place.
 from __future__ import annotations
 
 import datetime as dt
-import numbers
 import os
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .calculator.builder import CARRIED_COLUMNS, CARRIED_SHEET, INPUT_FIRST_ROW, build
-from .calculator.check import open_calculator
-from .calculator.spec import SCENARIOS, Spec
-from .errors import WorkbookError
+from cvp_xl.errors import WorkbookError
+from cvp_xl.workbooks.calculator.builder import (
+    CARRIED_COLUMNS,
+    CARRIED_SHEET,
+    INPUT_FIRST_ROW,
+    build,
+)
+from cvp_xl.workbooks.calculator.check import open_calculator
+from cvp_xl.workbooks.calculator.spec import SCENARIOS, Spec
+from cvp_xl.xlsx.tables import header_key, is_number
 
 __all__ = ["upgrade", "UpgradeReport", "read_calculator"]
 
@@ -38,10 +43,6 @@ class UpgradeReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     backup: Path | None = None
-
-
-def _key(name) -> str:
-    return " ".join(str(name).split()).casefold()
 
 
 def read_calculator(path: str | os.PathLike) -> dict:
@@ -70,21 +71,17 @@ def read_calculator(path: str | os.PathLike) -> dict:
             "inputs": inputs, "carried": carried}
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
-
-
 def _plan(spec: Spec, old: dict, name: str):
     """The new spec for this customer (their low/high), their base values, the carried inputs."""
-    by_key = {_key(n): n for n in old["inputs"]}
+    by_key = {header_key(n): n for n in old["inputs"]}
     used, given, inputs, lines = set(), {}, [], []
     for i in spec.inputs:
-        match = by_key.get(_key(i.name))
+        match = by_key.get(header_key(i.name))
         renamed = None
         if match is None:
             for earlier in i.was:
-                if _key(earlier) in by_key:
-                    match = renamed = by_key[_key(earlier)]
+                if header_key(earlier) in by_key:
+                    match = renamed = by_key[header_key(earlier)]
                     break
         if match is None:
             lines.append(f"{name}: '{i.name}' is new; the spec's base {i.base:g} is used")
@@ -94,13 +91,13 @@ def _plan(spec: Spec, old: dict, name: str):
         entered = old["inputs"][match]
         if renamed:
             lines.append(f"{name}: '{i.name}' <- '{renamed}' (renamed)")
-        if _is_number(entered["base"]):
+        if is_number(entered["base"]):
             given[i.name] = float(entered["base"])
         else:
             lines.append(f"{name}: '{i.name}' held {entered['base']!r}, not a number; the "
                          f"spec's base {i.base:g} is used")
-        low = float(entered["low"]) if _is_number(entered["low"]) else i.low
-        high = float(entered["high"]) if _is_number(entered["high"]) else i.high
+        low = float(entered["low"]) if is_number(entered["low"]) else i.low
+        high = float(entered["high"]) if is_number(entered["high"]) else i.high
         inputs.append(replace(i, low=low, high=high))
     carried = list(old["carried"])
     for n, entered in old["inputs"].items():

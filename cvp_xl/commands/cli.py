@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import CvpError, WorkbookError
+from cvp_xl import __version__
+from cvp_xl.errors import CvpXlError
 
 
 class _Group(click.Group):
@@ -22,7 +22,7 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (WorkbookError, CvpError) as exc:
+        except CvpXlError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(2)
 
@@ -41,7 +41,7 @@ def main():
 @click.argument("name", required=False)
 def functions_cmd(name):
     """List the CVP_* functions with their signature and help (or one NAME in full)."""
-    from .registry import functions, get
+    from cvp_xl.registry import functions, get
 
     if name:
         try:
@@ -55,6 +55,10 @@ def functions_cmd(name):
             opt = " (optional)" if a.optional else ""
             click.echo(f"  {a.name}{opt}: {a.help}")
         click.echo(f"  Native Excel translation: {'yes' if entry.native else 'no'}")
+        for ex in entry.examples:
+            shown = f"{ex.expected} {ex.message}" if ex.is_error else repr(ex.expected)
+            click.echo(f"  Example: {entry.name}{ex.args!r} -> {shown}")
+            click.echo(f"    source: {ex.source}")
         return
     for entry in functions():
         click.echo(entry.signature)
@@ -71,7 +75,7 @@ def recalc(book, output, strict):
 
     Without -o, BOOK is rewritten in place, atomically.
     """
-    from .recalc import recalc as run
+    from cvp_xl.commands.recalc import recalc as run
 
     result = run(book, output)
     click.echo(f"{result.path}: {len(result.values)} formula cells computed, "
@@ -87,11 +91,11 @@ def recalc(book, output, strict):
               default=Path("demo-output"), show_default=True,
               help="Folder for the example workbooks.")
 def demo(out_dir):
-    """Build the example workbooks, recompute them headlessly and print the results."""
-    from .demo import run_demo
+    """Build the example workbooks and check each with engines that did not write it."""
+    from cvp_xl.commands.demo import run_demo
 
-    rows = run_demo(out_dir, echo=click.echo)
-    if any(total != same for _, total, same in rows):
+    checks = run_demo(out_dir, echo=click.echo)
+    if not all(check.ok for check in checks):
         sys.exit(1)
 
 
@@ -104,14 +108,10 @@ def demo(out_dir):
 @click.option("--customer", default=None, help="Customer name shown on the Summary.")
 def build(spec_path, output, scenario, customer):
     """Build a share-safe value calculator from a YAML SPEC."""
-    from .calculator.builder import build as build_calculator
-    from .calculator.spec import SpecError, load_spec
+    from cvp_xl.workbooks.calculator.builder import build as build_calculator
+    from cvp_xl.workbooks.calculator.spec import load_spec
 
-    try:
-        spec = load_spec(spec_path)
-    except SpecError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+    spec = load_spec(spec_path)
     output = output or spec_path.with_suffix(".xlsx")
     build_calculator(spec, output, scenario=scenario, customer=customer)
     click.echo(f"{output}: calculator '{spec.name}' with {len(spec.inputs)} inputs and "
@@ -122,7 +122,7 @@ def build(spec_path, output, scenario, customer):
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 def check(book):
     """List every problem in a filled-in calculator by cell; exit 1 when there is one."""
-    from .calculator.check import check_calculator
+    from cvp_xl.workbooks.calculator.check import check_calculator
 
     problems = check_calculator(book)
     for p in problems:
@@ -139,22 +139,12 @@ def check(book):
               help="Write here instead of rewriting BOOK in place.")
 def share(book, output):
     """Make BOOK compute without the add-in: CVP_* calls become native formulas or values."""
-    from .share import share as run
+    from cvp_xl.commands.share import share as run
 
     changes = run(book, output)
     for change in changes:
         click.echo(str(change))
     click.echo(f"{output or book}: {len(changes)} cell{'s' * (len(changes) != 1)} changed")
-
-
-def _load_spec_or_exit(path):
-    from .calculator.spec import SpecError, load_spec
-
-    try:
-        return load_spec(path)
-    except SpecError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
 
 
 @main.command()
@@ -163,9 +153,10 @@ def _load_spec_or_exit(path):
               help="The table to write: .csv or .xlsx.")
 def customers(spec_path, output):
     """Write the customer table a batch needs: id, name, one column per input of SPEC."""
-    from .batch import customer_table
+    from cvp_xl.commands.batch import customer_table
+    from cvp_xl.workbooks.calculator.spec import load_spec
 
-    spec = _load_spec_or_exit(spec_path)
+    spec = load_spec(spec_path)
     customer_table(spec, output)
     click.echo(f"{output}: customer_id, customer_name and {len(spec.inputs)} input columns, "
                f"one example row of base values")
@@ -192,9 +183,10 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
 
     from tqdm import tqdm
 
-    from .batch import build_many, read_table
+    from cvp_xl.commands.batch import build_many, read_table
+    from cvp_xl.workbooks.calculator.spec import load_spec
 
-    spec = _load_spec_or_exit(spec_path)
+    spec = load_spec(spec_path)
     table = read_table(table_path)
     executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
     try:
@@ -230,7 +222,7 @@ def track_cmd(tracker, period_csv):
     it was, and the exit code is 2.  Otherwise the tracker is recomputed and
     written atomically.
     """
-    from .workbooks.tracker import add_period
+    from cvp_xl.workbooks.tracker import add_period
 
     added = add_period(tracker, period_csv)
     periods = sorted({e["period"] for e in added})
@@ -251,7 +243,7 @@ def cases_cmd(tracker, cases_path):
     entry that cannot become a case (e.g. its customer has no category on the
     Customers sheet) refuses the run with every problem listed (exit 2).
     """
-    from .workbooks.tracker import export_cases
+    from cvp_xl.workbooks.tracker import export_cases
 
     added, skipped, total = export_cases(tracker, cases_path)
     if added.empty:
@@ -271,9 +263,10 @@ def upgrade(folder, spec_path):
 
     The old files are kept in FOLDER/previous-<timestamp>/.
     """
-    from .upgrade import upgrade as run
+    from cvp_xl.commands.upgrade import upgrade as run
+    from cvp_xl.workbooks.calculator.spec import load_spec
 
-    spec = _load_spec_or_exit(spec_path)
+    spec = load_spec(spec_path)
     report = run(folder, spec)
     for line in report.lines:
         click.echo(line)

@@ -21,10 +21,10 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from .hosts.native import NoTranslation, cvp_calls, to_native, workbook_cells
-from .recalc import compute, recalc
-from .xlsx.atomic import atomic_path
-from .xlsx.values import ErrorValue
+from cvp_xl.commands.recalc import compute, recalc
+from cvp_xl.errors import ErrorValue
+from cvp_xl.hosts.native import NoTranslation, cvp_calls, to_native, workbook_cells
+from cvp_xl.xlsx.atomic import atomic_path
 
 __all__ = ["share", "Change"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .args import broadcast, number, numbers_of, same_length, texts_of
-from .errors import CvpDivZeroError, CvpNAError, CvpNumError
+from cvp_xl.args import broadcast, number, numbers_of, same_length, texts_of
+from cvp_xl.errors import CvpDivZeroError, CvpNAError, CvpNumError
 
 __all__ = ["differential", "incentive", "next_best", "breakeven_price", "roi", "payback"]
 

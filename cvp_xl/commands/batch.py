@@ -1,7 +1,7 @@
 """Batch regeneration: one calculator per customer, fast, with nothing lost.
 
 The numbers of all customers are computed at once with the vectorised model
-(:mod:`cvp_xl.calculator.model`); each file is then written once, with
+(:mod:`cvp_xl.workbooks.calculator.model`); each file is then written once, with
 formulas and cached values, atomically (a temporary file renamed into place).
 A bad row is reported by row number and column and skipped; the others are
 written.  A rerun rewrites nothing that is already up to date: each file
@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import numbers
 import os
 import re
 import zipfile
@@ -30,13 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .args import describe
-from .calculator import model
-from .calculator.builder import TEMPLATE_VERSION, build
-from .calculator.spec import Spec
-from .errors import RowProblem, WorkbookError
-from .xlsx.safety import check_xlsx
-from .xlsx.write import FORMULA_PREFIXES
+from cvp_xl.args import describe
+from cvp_xl.errors import RowProblem, WorkbookError
+from cvp_xl.workbooks.calculator import model
+from cvp_xl.workbooks.calculator.builder import TEMPLATE_VERSION, build
+from cvp_xl.workbooks.calculator.spec import Spec
+from cvp_xl.xlsx import tables
+from cvp_xl.xlsx.write import FORMULA_PREFIXES
 
 __all__ = ["customer_table", "read_table", "validate", "build_many", "BatchReport", "RowProblem",
            "ID", "NAME", "DIGEST_PROPERTY", "file_name"]
@@ -62,10 +61,6 @@ class BatchReport:
         return not self.problems and not self.failed
 
 
-def _key(name: str) -> str:
-    return " ".join(str(name).split()).casefold()
-
-
 def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
     """Write the customer table a batch needs: id, name, one column per input, one example row."""
     path = Path(path)
@@ -75,8 +70,8 @@ def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
 
-        from .xlsx.cached import atomic_save_workbook
-        from .xlsx.write import set_value
+        from cvp_xl.xlsx.cached import atomic_save_workbook
+        from cvp_xl.xlsx.write import set_value
 
         wb = Workbook()
         ws = wb.active
@@ -86,7 +81,7 @@ def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
             set_value(ws.cell(2, c), row[c - 1])
         atomic_save_workbook(wb, path)
     else:
-        from .xlsx.atomic import atomic_path
+        from cvp_xl.xlsx.atomic import atomic_path
 
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False)
@@ -94,38 +89,21 @@ def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a customer table (CSV or .xlsx) with every cell as it was typed (no coercion)."""
-    path = Path(path)
-    if not path.exists():
-        raise WorkbookError(f"{path}: no such file")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        check_xlsx(path)
-        frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-    else:
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise WorkbookError(f"{path}: not a readable CSV file ({exc})") from None
-        frame = frame.replace({"": None})
+    """Read a customer table (CSV or .xlsx) with every cell as it was typed (no coercion).
+
+    Read with :func:`cvp_xl.xlsx.tables.read_table`; headers lose surrounding spaces.
+    """
+    frame = tables.read_table(path, csv_error="not a readable CSV file")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
 def _number(v):
     """A number from a table cell, or None with the reason."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if tables.is_blank(v):
         return None, "blank"
-    if isinstance(v, numbers.Real) and not isinstance(v, bool):
-        return float(v), None
-    if isinstance(v, str):
-        text = v.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            return None, describe(v)
-        if np.isfinite(value):
-            return value, None
-    return None, describe(v)
+    value = tables.as_number(v)
+    return (value, None) if value is not None else (None, describe(v))
 
 
 def file_name(customer_id: str) -> str:
@@ -141,8 +119,8 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table"):
     is row 1, the first customer row 2.  A missing input column is refused
     as a whole (``WorkbookError``).
     """
-    columns = {_key(c): c for c in frame.columns}
-    missing = [n for n in [ID, NAME] + spec.input_names if _key(n) not in columns]
+    found = tables.match_headers(frame.columns, [ID, NAME] + spec.input_names)
+    missing = found.missing
     if missing:
         raise WorkbookError(f"{source}: missing column{'s' * (len(missing) > 1)} "
                             f"{', '.join(repr(m) for m in missing)} (one per input of the spec; "
@@ -152,9 +130,8 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table"):
     values = {i.name: [] for i in spec.inputs}
     for k, row in enumerate(frame.itertuples(index=False, name=None)):
         r = k + 2
-        cells = dict(zip(frame.columns, row))
         bad = []
-        cid = _text(cells[columns[_key(ID)]])
+        cid = tables.as_text(row[found.positions[ID]], strip=True)
         if not cid:
             bad.append(RowProblem(r, ID, "missing customer id"))
         elif cid in seen:
@@ -165,8 +142,8 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table"):
                                          f"row {files[file_name(cid)]}"))
         row_values = {}
         for i in spec.inputs:
-            col = columns[_key(i.name)]
-            value, why = _number(cells[col])
+            col = frame.columns[found.positions[i.name]]
+            value, why = _number(row[found.positions[i.name]])
             if why == "blank":
                 bad.append(RowProblem(r, col, f"blank; expected a number in {i.unit}"))
             elif why:
@@ -181,21 +158,12 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table"):
         if bad:
             problems.extend(bad)
             continue
-        name = _text(cells[columns[_key(NAME)]]) or ""
+        name = tables.as_text(row[found.positions[NAME]], strip=True) or ""
         keep.append({"row": r, ID: cid, NAME: name})
         for n, v in row_values.items():
             values[n].append(v)
     arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
     return keep, arrays, problems
-
-
-def _text(v) -> str | None:
-    """A table cell as text (an id typed as a number in a spreadsheet loses its '.0')."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip() or None
 
 
 def _allowed(i) -> str:
@@ -361,9 +329,9 @@ def write_summary(frame: pd.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .xlsx.atomic import atomic_path
-    from .xlsx.cached import atomic_save_workbook
-    from .xlsx.write import set_value
+    from cvp_xl.xlsx.atomic import atomic_path
+    from cvp_xl.xlsx.cached import atomic_save_workbook
+    from cvp_xl.xlsx.write import set_value
 
     csv_path, xlsx_path = out_dir / f"{SUMMARY}.csv", out_dir / f"{SUMMARY}.xlsx"
     with atomic_path(csv_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:

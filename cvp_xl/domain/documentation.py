@@ -13,9 +13,15 @@ import math
 
 import numpy as np
 
-from .args import _shape_text, broadcast, describe, flat, number, same_length
-from .errors import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError, error_for_code
-from .xlsx.values import ErrorValue
+from cvp_xl.args import broadcast, describe, flat, number, same_length, shape_text
+from cvp_xl.errors import (
+    CvpDivZeroError,
+    CvpNAError,
+    CvpNumError,
+    CvpValueError,
+    ErrorValue,
+    error_for_code,
+)
 
 __all__ = ["realization", "case_stats", "STATISTICS"]
 
@@ -157,8 +163,8 @@ def case_stats(values, segments=None, segment=None, statistic=None):
         same_length(("values", cells), ("segments", segs))
         if _shape(values) != _shape(segments):
             raise CvpValueError(
-                f"segments: a range of {_shape_text(_shape(segments) or (1, 1))} does not match "
-                f"values ({_shape_text(_shape(values) or (1, 1))})"
+                f"segments: a range of {shape_text(_shape(segments) or (1, 1))} does not match "
+                f"values ({shape_text(_shape(values) or (1, 1))})"
             )
         if isinstance(segment, (list, tuple, np.ndarray)):
             items = flat(segment)

@@ -25,9 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .args import broadcast, describe, flat, number, numbers_of, same_length
-from .errors import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError, error_for_code
-from .xlsx.values import ErrorValue
+from cvp_xl.args import broadcast, describe, flat, number, numbers_of, same_length
+from cvp_xl.errors import (
+    CvpDivZeroError,
+    CvpNAError,
+    CvpNumError,
+    CvpValueError,
+    ErrorValue,
+    error_for_code,
+)
 
 __all__ = [
     "POINT_TYPES",

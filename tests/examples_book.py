@@ -22,9 +22,9 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
-from .registry import Example, Function
-from .xlsx.cached import atomic_save_workbook
-from .xlsx.write import set_value
+from cvp_xl.registry import Example, Function
+from cvp_xl.xlsx.cached import atomic_save_workbook
+from cvp_xl.xlsx.write import set_value
 
 __all__ = ["Placed", "write_examples_workbook", "SHEET"]
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import WorkbookError
-from .xlsx.cached import write_cached_values
-from .xlsx.safety import check_xlsx
-from .xlsx.values import ErrorValue
+from cvp_xl.errors import ErrorValue, WorkbookError
+from cvp_xl.xlsx.a1 import cells
+from cvp_xl.xlsx.cached import write_cached_values
+from cvp_xl.xlsx.safety import check_xlsx
 
 __all__ = ["recalc", "compute", "RecalcResult", "CellError"]
 
@@ -54,31 +54,6 @@ class RecalcResult:
     errors: list[CellError] = field(default_factory=list)
 
 
-def _plain(v):
-    import schedula as sh
-    from formulas.tokens.operand import XlError
-
-    if isinstance(v, XlError):
-        return ErrorValue(str(v))
-    if v is sh.EMPTY:
-        return 0  # Excel shows a reference to an empty cell as 0
-    if isinstance(v, np.generic):
-        v = v.item()
-    return v
-
-
-def _cells(ref: str):
-    from openpyxl.utils.cell import get_column_letter, range_boundaries
-
-    if ":" not in ref:
-        yield ref
-        return
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    for row in range(min_row, max_row + 1):
-        for col in range(min_col, max_col + 1):
-            yield f"{get_column_letter(col)}{row}"
-
-
 def compute(path: str | os.PathLike) -> RecalcResult:
     """Compute every formula cell of the workbook at ``path`` with the formulas engine.
 
@@ -88,7 +63,7 @@ def compute(path: str | os.PathLike) -> RecalcResult:
     import formulas
     from openpyxl import load_workbook
 
-    from .hosts.formulas_host import register_all
+    from cvp_xl.hosts.formulas_host import from_engine, register_all
 
     path = Path(path)
     check_xlsx(path)
@@ -119,12 +94,12 @@ def compute(path: str | os.PathLike) -> RecalcResult:
         cell_ids[(sheet, m["ref"])] = key
         arr = np.asarray(getattr(rng, "value", rng), dtype=object)
         arr = arr.reshape(1, 1) if arr.ndim == 0 else arr
-        for k, ref in enumerate(_cells(m["ref"])):
+        for k, ref in enumerate(cells(m["ref"])):
             if (sheet, ref) not in formula_cells and ":" not in m["ref"]:
                 continue
             r, c = divmod(k, arr.shape[1]) if arr.ndim == 2 else (k, 0)
             if r < arr.shape[0] and c < arr.shape[1]:
-                result.values[(sheet, ref)] = _plain(arr[r, c])
+                result.values[(sheet, ref)] = from_engine(arr[r, c], empty=0)
     for (sheet, ref), formula in sorted(formula_cells.items()):
         value = result.values.get((sheet, ref))
         if isinstance(value, ErrorValue):
@@ -139,8 +114,8 @@ def _cvp_reason(model, solution, cell_id, formula) -> str:
 
     Empty when the cell holds no CVP_* call or its error came from another cell.
     """
-    from .hosts import formulas_host
-    from .hosts.native import cvp_calls
+    from cvp_xl.hosts import formulas_host
+    from cvp_xl.hosts.native import cvp_calls
 
     cell = model.cells.get(cell_id) if cell_id is not None else None
     if cell is None or not cvp_calls(formula) or getattr(cell, "inputs", None) is None:

@@ -1,6 +1,6 @@
 """``cvp-xl check``: every problem in a filled-in calculator, by cell.
 
-Reads the Inputs sheet that :mod:`cvp_xl.calculator.builder` writes: each
+Reads the Inputs sheet that :mod:`cvp_xl.workbooks.calculator.builder` writes: each
 input row (name, unit, base, low, high, min, max) and each price row.  A
 blank required input, text in a number cell and a value outside its allowed
 range are reported with the cell, the input's name and what was expected.
@@ -15,11 +15,11 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from ..args import describe
-from ..errors import WorkbookError
-from ..xlsx.safety import check_xlsx
-from .builder import INPUT_FIRST_ROW
-from .spec import SCENARIOS
+from cvp_xl.args import describe
+from cvp_xl.errors import WorkbookError
+from cvp_xl.workbooks.calculator.builder import INPUT_FIRST_ROW
+from cvp_xl.workbooks.calculator.spec import SCENARIOS
+from cvp_xl.xlsx.safety import check_xlsx
 
 __all__ = ["Problem", "check_calculator", "open_calculator"]
 

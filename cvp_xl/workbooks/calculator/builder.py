@@ -14,22 +14,30 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .. import wordeq
-from .._version import __version__
-from ..xlsx.cached import write_cached_values
-from ..xlsx.write import set_text
-from . import model
-from .spec import CONSERVATIVE_FACTOR, SCENARIOS, Spec
+from cvp_xl import wordeq
+from cvp_xl._version import __version__
+from cvp_xl.workbooks.book import Book
+from cvp_xl.workbooks.calculator import model
+from cvp_xl.workbooks.calculator.spec import CONSERVATIVE_FACTOR, SCENARIOS, Spec
+from cvp_xl.workbooks.style import (
+    BOLD,
+    HEAD_FILL,
+    HEAD_FONT,
+    INPUT_BORDER,
+    INPUT_FILL,
+    MONEY,
+    TITLE_FONT,
+    UNLOCKED,
+)
+from cvp_xl.xlsx.write import set_text
 
 __all__ = ["build", "Layout", "INPUT_FIRST_ROW", "TEMPLATE_VERSION", "CARRIED_SHEET"]
 
@@ -40,15 +48,6 @@ CARRIED_COLUMNS = ("Input", "Unit", "Base", "Low", "High", "Source")
 CHECK_INPUTS = "check inputs"
 OK = "ok"
 
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
-HEAD_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-THIN = Side(style="thin", color="BFBFBF")
-INPUT_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-MONEY = "#,##0;[Red]-#,##0"
-UNLOCKED = Protection(locked=False)
 
 
 @dataclass
@@ -59,19 +58,6 @@ class Layout:
     price_rows: dict = field(default_factory=dict)     # party name -> row on Inputs
     element_rows: dict = field(default_factory=dict)   # element name -> row on Value
     results: dict = field(default_factory=dict)        # result key -> Summary cell
-
-
-class _Book:
-    """Collects formula cells with their Python values while the sheets are written."""
-
-    def __init__(self):
-        self.values: dict[tuple[str, str], object] = {}
-
-    def formula(self, ws, ref: str, formula: str, value, number_format: str | None = None):
-        ws[ref] = formula
-        if number_format:
-            ws[ref].number_format = number_format
-        self.values[(ws.title, ref)] = value
 
 
 def _header(ws, row: int, titles: list[str]) -> None:
@@ -114,9 +100,9 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
     results = results if results is not None else model.evaluate(spec, given, scenario)
     sens = sens if sens is not None else model.sensitivity(spec, given)
     base_inputs = model.input_values(spec, "Base", given)
-    book = _Book()
+    book = Book()
     layout = Layout()
-    wb = Workbook()
+    wb = book.wb
     summary = wb.active
     summary.title = "Summary"
     inputs = wb.create_sheet("Inputs")
@@ -140,22 +126,13 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
         ws.protection.sheet = True  # no password: Review > Unprotect Sheet
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cached:
-        from ..xlsx.cached import atomic_save_workbook
+    if not cached:  # the benchmark's floor: the same workbook, formulas only
+        from cvp_xl.xlsx.cached import atomic_save_workbook
 
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         atomic_save_workbook(wb, path)
         return layout
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx",
-                                     delete=False) as handle:
-        tmp = Path(handle.name)
-    try:
-        wb.save(tmp)
-        # atomic: path is whole or untouched; tmp was written just now by openpyxl
-        write_cached_values(tmp, path, book.values, check=False)
-    finally:
-        tmp.unlink(missing_ok=True)
+    book.save(path)
     return layout
 
 
@@ -200,7 +177,7 @@ def _inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers) -> None:
         set_text(ws.cell(r, 1), i.name)
         set_text(ws.cell(r, 2), i.unit)
         low_col, high_col = ("E", "F") if lowers[i.name] else ("F", "E")
-        book.formula(ws, f"C{r}", f'=IF(Summary!$B$4="Low",{low_col}{r},'
+        book.formula(ws[f"C{r}"], f'=IF(Summary!$B$4="Low",{low_col}{r},'
                                   f'IF(Summary!$B$4="High",{high_col}{r},D{r}))',
                      results.inputs[i.name], _number_format(i.unit))
         fmt = _number_format(i.unit)
@@ -212,9 +189,9 @@ def _inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers) -> None:
         if i.max is not None:
             ws.cell(r, 8, i.max)
         set_text(ws.cell(r, 9), i.source)
-        book.formula(ws, f"J{r}", _check_formula(r, i.min, i.max), OK)
-        book.formula(ws, f"K{r}", f'=IF(J{r}="{OK}","",A{r}&": "&J{r})', "")
-        book.formula(ws, f"L{r}", f'=COUNTIF($J${first}:J{r},"<>{OK}")', 0)
+        book.formula(ws[f"J{r}"], _check_formula(r, i.min, i.max), OK)
+        book.formula(ws[f"K{r}"], f'=IF(J{r}="{OK}","",A{r}&": "&J{r})', "")
+        book.formula(ws[f"L{r}"], f'=COUNTIF($J${first}:J{r},"<>{OK}")', 0)
         dv_kwargs = {}
         if i.min is not None and i.max is not None:
             dv_kwargs = {"operator": "between", "formula1": repr(i.min), "formula2": repr(i.max)}
@@ -248,11 +225,11 @@ def _inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers) -> None:
         else:
             ws.cell(r, 6, 0)
         rng = f"D{r}:F{r}"
-        book.formula(ws, f"J{r}", f'=IF(COUNTBLANK({rng})>0,"blank",IF(COUNT({rng})<3,'
+        book.formula(ws[f"J{r}"], f'=IF(COUNTBLANK({rng})>0,"blank",IF(COUNT({rng})<3,'
                                   f'"not a number",IF(MIN(D{r}:E{r})<0,"negative price",'
                                   f'"{OK}")))', OK)
-        book.formula(ws, f"K{r}", f'=IF(J{r}="{OK}","",A{r}&": "&J{r})', "")
-        book.formula(ws, f"L{r}", f'=COUNTIF($J${p0 + 1}:J{r},"<>{OK}")', 0)
+        book.formula(ws[f"K{r}"], f'=IF(J{r}="{OK}","",A{r}&": "&J{r})', "")
+        book.formula(ws[f"L{r}"], f'=COUNTIF($J${p0 + 1}:J{r},"<>{OK}")', 0)
     layout.results["inputs_range"] = (first, last)
     layout.results["prices_range"] = (p0 + 1, p0 + len(parties))
     widths = {"A": 44, "B": 14, "C": 12, "D": 12, "E": 12, "F": 12, "G": 9, "H": 9, "I": 40,
@@ -318,7 +295,7 @@ def _value_sheet(spec, ws, book, layout, results) -> None:
         used = wordeq.parse(el.equation, names).quantities
         checks = ",".join(f'Inputs!$J${layout.input_rows[q]}="{OK}"' for q in used) or "TRUE"
         expr = _element_expr(el, refs)
-        book.formula(ws, f"G{r}",
+        book.formula(ws[f"G{r}"],
                      f'=IF(AND({checks}),({expr})*F{r}*Summary!$B$6,"{CHECK_INPUTS}")',
                      results.elements[el.name], MONEY)
     for col, w in {"A": 36, "B": 11, "C": 11, "D": 70, "E": 14, "F": 9, "G": 16}.items():
@@ -350,8 +327,8 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
     set_text(ws["A7"], "All inputs and prices valid")
     ok = (f'=AND(COUNTIF(Inputs!$J${first}:$J${last},"{OK}")={last - first + 1},'
           f'COUNTIF(Inputs!$J${p_first}:$J${p_last},"{OK}")={p_last - p_first + 1})')
-    book.formula(ws, "B7", ok, True)
-    book.formula(ws, "B5",
+    book.formula(ws["B7"], ok, True)
+    book.formula(ws["B5"],
                  f'=IF(B7,"All inputs OK",IF(MAX(Inputs!$L${first}:$L${last})>0,'
                  f'"Fix "&INDEX(Inputs!$K${first}:$K${last},'
                  f'MATCH(1,Inputs!$L${first}:$L${last},0)),'
@@ -359,7 +336,7 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
                  f'MATCH(1,Inputs!$L${p_first}:$L${p_last},0))))',
                  "All inputs OK")
     factor = CONSERVATIVE_FACTOR if scenario == "Conservative" else 1.0
-    book.formula(ws, "B6", f'=IF(B4="Conservative",{CONSERVATIVE_FACTOR},1)', factor)
+    book.formula(ws["B6"], f'=IF(B4="Conservative",{CONSERVATIVE_FACTOR},1)', factor)
     set_text(ws["A8"], "Horizon (years)")
     ws["B8"] = h
     set_text(ws["A9"], "Discount rate")
@@ -378,12 +355,12 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
         set_text(ws.cell(r, 1), el.name)
         set_text(ws.cell(r, 2), el.category)
         set_text(ws.cell(r, 3), "tangible" if el.tangible else "intangible")
-        book.formula(ws, f"D{r}", f"=Value!G{vr}", results.elements[el.name], MONEY)
+        book.formula(ws[f"D{r}"], f"=Value!G{vr}", results.elements[el.name], MONEY)
     e_first, e_last = top + 1, top + len(spec.elements)
     t = e_last + 1
     set_text(ws.cell(t, 1), "Total value per year")
     ws.cell(t, 1).font = BOLD
-    book.formula(ws, f"D{t}", _guard(f"SUM(D{e_first}:D{e_last})"), results.total_per_year,
+    book.formula(ws[f"D{t}"], _guard(f"SUM(D{e_first}:D{e_last})"), results.total_per_year,
                  MONEY)
     ws[f"D{t}"].font = BOLD
     layout.results["total_per_year"] = f"D{t}"
@@ -397,17 +374,17 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
         pr = layout.price_rows[party.name]
         set_text(ws.cell(r, 1), party.name + (" (ours)" if k == 0 else ""))
         if k == 0:
-            book.formula(ws, f"B{r}", _guard(f"$B$8*D{t}"), results.value_s, MONEY)
-            book.formula(ws, f"C{r}", _guard(f"Inputs!$D${pr}+$B$8*Inputs!$E${pr}"),
+            book.formula(ws[f"B{r}"], _guard(f"$B$8*D{t}"), results.value_s, MONEY)
+            book.formula(ws[f"C{r}"], _guard(f"Inputs!$D${pr}+$B$8*Inputs!$E${pr}"),
                          results.price_s, MONEY)
         else:
             j = k - 1
-            book.formula(ws, f"B{r}", _guard(f"$B$8*Inputs!$F${pr}"), results.alt_value[j],
+            book.formula(ws[f"B{r}"], _guard(f"$B$8*Inputs!$F${pr}"), results.alt_value[j],
                          MONEY)
-            book.formula(ws, f"C{r}", _guard(f"Inputs!$D${pr}+$B$8*Inputs!$E${pr}"),
+            book.formula(ws[f"C{r}"], _guard(f"Inputs!$D${pr}+$B$8*Inputs!$E${pr}"),
                          results.alt_price[j], MONEY)
         incentive = results.incentive_s if k == 0 else results.alt_incentive[k - 1]
-        book.formula(ws, f"D{r}", _guard(f"B{r}-C{r}"), incentive, MONEY)
+        book.formula(ws[f"D{r}"], _guard(f"B{r}-C{r}"), incentive, MONEY)
     ours = a + 1
     alt_first, alt_last = a + 2, a + len(parties)
     alts = lambda col: f"${col}${alt_first}:${col}${alt_last}"  # noqa: E731
@@ -451,7 +428,7 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
             formula = _guard(f"{outlay_ref}+NPV($B$9,{yearly_ref}:"
                              f"{get_column_letter(2 + h)}{cf + 1})")
         set_text(ws.cell(r, 1), label)
-        book.formula(ws, refs[key], formula.format(**refs), val, fmt)
+        book.formula(ws[refs[key]], formula.format(**refs), val, fmt)
         layout.results[key] = refs[key]
     for key in ("differential", "incentive_s"):
         ws[refs[key]].font = BOLD
@@ -462,16 +439,16 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
         ws.cell(cf, 2 + y, y).font = BOLD
     set_text(ws.cell(cf + 1, 1), f"Cash flow ({spec.currency})")
     o_pr = layout.price_rows[spec.offering.name]
-    book.formula(ws, outlay_ref, _guard(f"-(Inputs!$D${o_pr}-INDEX(Inputs!$D${p_first + 1}:"
+    book.formula(ws[outlay_ref], _guard(f"-(Inputs!$D${o_pr}-INDEX(Inputs!$D${p_first + 1}:"
                                         f"$D${p_last},{nb_match}))"),
                  results.cash_flows[0], MONEY)
     yearly_formula = _guard(f"(D{t}-INDEX(Inputs!$F${p_first + 1}:$F${p_last},{nb_match}))-"
                             f"(Inputs!$E${o_pr}-INDEX(Inputs!$E${p_first + 1}:$E${p_last},"
                             f"{nb_match}))")
-    book.formula(ws, yearly_ref, yearly_formula, results.cash_flows[1], MONEY)
+    book.formula(ws[yearly_ref], yearly_formula, results.cash_flows[1], MONEY)
     for y in range(2, h + 1):
         ref = f"{get_column_letter(2 + y)}{cf + 1}"
-        book.formula(ws, ref, f"={yearly_ref}", results.cash_flows[y], MONEY)
+        book.formula(ws[ref], f"={yearly_ref}", results.cash_flows[y], MONEY)
     layout.results["cash_flows"] = f"B{cf + 1}:{get_column_letter(2 + h)}{cf + 1}"
 
     chart = BarChart()
@@ -510,7 +487,7 @@ def _sensitivity_sheet(spec, ws, book, layout, sens) -> None:
     def total(refs) -> str:
         return "+".join(f"({_element_expr(el, refs)})*{factors[el.name]}" for el in spec.elements)
 
-    book.formula(ws, "D3", _guard(total(base_refs)), sens[0]["base"] if sens else 0, MONEY)
+    book.formula(ws["D3"], _guard(total(base_refs)), sens[0]["base"] if sens else 0, MONEY)
     _header(ws, 5, ["Input", "Low", "High", "Total at low", "Total at high", "Swing",
                     "Low - base", "High - base"])
     ordered = sorted(sens, key=lambda s: -abs(s["swing"]))
@@ -518,15 +495,15 @@ def _sensitivity_sheet(spec, ws, book, layout, sens) -> None:
         r = 6 + k
         ir = layout.input_rows[s["input"]]
         set_text(ws.cell(r, 1), s["input"])
-        book.formula(ws, f"B{r}", f"=Inputs!$E${ir}", s["low"])
-        book.formula(ws, f"C{r}", f"=Inputs!$F${ir}", s["high"])
-        book.formula(ws, f"D{r}", _guard(total(_refs(spec, layout, "D", (s["input"], "E")))),
+        book.formula(ws[f"B{r}"], f"=Inputs!$E${ir}", s["low"])
+        book.formula(ws[f"C{r}"], f"=Inputs!$F${ir}", s["high"])
+        book.formula(ws[f"D{r}"], _guard(total(_refs(spec, layout, "D", (s["input"], "E")))),
                      s["at_low"], MONEY)
-        book.formula(ws, f"E{r}", _guard(total(_refs(spec, layout, "D", (s["input"], "F")))),
+        book.formula(ws[f"E{r}"], _guard(total(_refs(spec, layout, "D", (s["input"], "F")))),
                      s["at_high"], MONEY)
-        book.formula(ws, f"F{r}", _guard(f"ABS(E{r}-D{r})"), s["swing"], MONEY)
-        book.formula(ws, f"G{r}", _guard(f"D{r}-$D$3"), s["at_low"] - s["base"], MONEY)
-        book.formula(ws, f"H{r}", _guard(f"E{r}-$D$3"), s["at_high"] - s["base"], MONEY)
+        book.formula(ws[f"F{r}"], _guard(f"ABS(E{r}-D{r})"), s["swing"], MONEY)
+        book.formula(ws[f"G{r}"], _guard(f"D{r}-$D$3"), s["at_low"] - s["base"], MONEY)
+        book.formula(ws[f"H{r}"], _guard(f"E{r}-$D$3"), s["at_high"] - s["base"], MONEY)
     last = 5 + len(ordered)
     chart = BarChart()
     chart.type = "bar"

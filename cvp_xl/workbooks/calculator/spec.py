@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import CvpError
+from cvp_xl.errors import CvpError, SpecError
 
 __all__ = ["Spec", "Input", "ValueElement", "Alternative", "SpecError", "load_spec",
            "parse_spec", "CATEGORIES", "SCENARIOS"]
@@ -35,10 +35,6 @@ SCENARIOS = ("Base", "Low", "High", "Conservative")
 PERIODS_PER_YEAR = {"year": 1.0, "quarter": 4.0, "month": 12.0}
 CONSERVATIVE_FACTOR = 0.5  # the conservative case halves every benefit claim
 MAX_SPEC_BYTES = 1 << 20
-
-
-class SpecError(ValueError):
-    """A spec that cannot be used; the message starts with ``file:line:``."""
 
 
 @dataclass(frozen=True)
@@ -341,7 +337,7 @@ def _alternative(r: _Reader, first: bool) -> Alternative:
 
 
 def _element(r: _Reader, inputs: tuple[Input, ...], currency: str) -> ValueElement:
-    from .. import wordeq
+    from cvp_xl import wordeq
 
     r.check_keys({"name", "category", "tangible", "equation", "note"})
     name = r.text("name")

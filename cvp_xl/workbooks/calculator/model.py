@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import wordeq
-from ..errors import CvpValueError
-from .spec import CONSERVATIVE_FACTOR, PERIODS_PER_YEAR, SCENARIOS, Spec
+from cvp_xl import wordeq
+from cvp_xl.errors import CvpValueError
+from cvp_xl.workbooks.calculator.spec import CONSERVATIVE_FACTOR, PERIODS_PER_YEAR, SCENARIOS, Spec
 
 __all__ = ["evaluate", "Results", "PERIODS_PER_YEAR", "annual_factor", "input_values"]
 
@@ -162,7 +162,11 @@ def _payback(outlay, yearly, h):
         with np.errstate(divide="ignore", invalid="ignore"):
             years = outlay / yearly
         ok = (yearly > 0) & (years <= h)
-        return np.where(ok, years, not_within(h)).astype(object) if not ok.all() else years
+        if ok.all():
+            return years
+        out = years.astype(object)  # numbers stay numbers; np.where would make them all text
+        out[~ok] = not_within(h)
+        return out
     if yearly > 0 and outlay / yearly <= h:
         return outlay / yearly
     return not_within(h)

@@ -1,0 +1,106 @@
+"""The one way a builder writes a workbook: every formula with the value Python computed.
+
+A builder puts inputs, labels and formulas into an openpyxl workbook through a :class:`Book`.
+Each formula comes with its value, computed in Python from the registry's functions and the
+domain modules; :meth:`Book.save` writes the file once, atomically, with each formula and its
+cached value (``cvp_xl.xlsx.cached``).  A formula cell without a value is refused, so no file
+leaves here showing blanks where numbers belong, and no engine is asked to fill them in: the
+formulas engine and LibreOffice only check the stored values (tests, ``cvp-xl demo``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from cvp_xl.registry import get
+from cvp_xl.xlsx.cached import write_cached_values
+from cvp_xl.xlsx.write import set_value
+
+from . import style
+
+__all__ = ["Book", "native"]
+
+
+def native(name: str, *refs: str) -> str:
+    """``=`` plus the registry's native translation of ``name`` for these references."""
+    return "=" + get(name).to_native(*refs)
+
+
+class Book:
+    """An openpyxl workbook being built, with the Python value of each of its formula cells.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook, optional
+        The workbook to fill (a new one by default).
+
+    Examples
+    --------
+    >>> book = Book()
+    >>> ws = book.wb.active
+    >>> book.input(ws["A1"], 2)
+    >>> book.formula(ws["A2"], "=A1*3", 6)
+    >>> book.values
+    {('Sheet', 'A2'): 6}
+    """
+
+    def __init__(self, wb: Workbook | None = None):
+        self.wb = wb if wb is not None else Workbook()
+        self.values: dict[tuple[str, str], object] = {}
+
+    def formula(self, cell, formula: str, value, number_format: str | None = None,
+                bold: bool = False) -> None:
+        """A formula cell (locked, as every cell is by default) and the value Python computed.
+
+        ``value`` is a number, text, a bool, None (an empty result) or an ``ErrorValue``.
+        """
+        if not isinstance(formula, str) or not formula.startswith("="):
+            raise ValueError(f"{cell.coordinate}: not a formula: {formula!r}")
+        cell.value = formula
+        if number_format:
+            cell.number_format = number_format
+        if bold:
+            cell.font = style.BOLD
+        self.values[(cell.parent.title, cell.coordinate)] = value
+
+    @staticmethod
+    def input(cell, value, number_format: str | None = None) -> None:
+        """An input cell: styled as an input, unlocked; text from data is written as text."""
+        set_value(cell, value)
+        style.as_input(cell)
+        if number_format:
+            cell.number_format = number_format
+
+    def missing(self) -> list[str]:
+        """Formula cells that have no value, as ``Sheet!A1``."""
+        return [f"{ws.title}!{cell.coordinate}"
+                for ws in self.wb.worksheets for row in ws.iter_rows() for cell in row
+                if cell.data_type == "f" and (ws.title, cell.coordinate) not in self.values]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the workbook to ``path`` once, atomically, with every formula's value.
+
+        Raises
+        ------
+        ValueError
+            A formula cell was written without its value (a builder's mistake).
+        """
+        missing = self.missing()
+        if missing:
+            raise ValueError(f"formula cells without a computed value: {', '.join(missing[:10])}")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.",
+                                         suffix=".xlsx", delete=False) as handle:
+            tmp = Path(handle.name)
+        try:
+            self.wb.save(tmp)
+            # atomic: path is whole or untouched; tmp was written just now by openpyxl
+            write_cached_values(tmp, path, self.values, check=False)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path

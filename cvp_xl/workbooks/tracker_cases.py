@@ -1,0 +1,137 @@
+"""Case histories from the value tracker: its verified entries, appended to a case-history workbook.
+
+``cvp-xl cases TRACKER --to CASES.xlsx``: an entry whose ``verified by`` cell is
+filled becomes a case history (DOMAIN.md §4), with the customer's segment,
+situation, offering, value element and category from the tracker's Customers
+sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from cvp_xl.errors import RowProblem
+from cvp_xl.workbooks.case_table import CATEGORIES, COLUMNS, CaseTableError, validate_cases
+from cvp_xl.workbooks.tracker import CUSTOMERS, SHEET, Settings, check_entry, read_tracker
+from cvp_xl.xlsx import tables
+
+__all__ = ["verified_cases", "export_cases"]
+
+
+def _customer_problems(info: dict, customer: str) -> list[RowProblem]:
+    """What a customer's row lacks to make a case history."""
+    problems = []
+    for col in ("segment", "offering", "value element", "category"):
+        value = info[col]
+        if tables.as_text(value) is None or (col == "category"
+                                             and str(value).strip().lower() not in CATEGORIES):
+            expected = f"one of {', '.join(CATEGORIES)}" if col == "category" else f"a {col}"
+            problems.append(RowProblem(info["row"], col, f"expected {expected} for {customer}, "
+                                       f"got {tables.shown(value)}", f"{CUSTOMERS} row"))
+    return problems
+
+
+def _case(info: dict, entry: dict, settings: Settings) -> dict:
+    """The case history of one verified entry."""
+    return {
+        "customer": info["customer"], "segment": info["segment"],
+        "situation": info["situation"], "offering": info["offering"],
+        "value element": info["value element"], "category": info["category"],
+        "before": None, "after": None, "unit": None,
+        "documented value per year": entry["documented"] * settings.periods_per_year,
+        "currency": settings.currency, "period": entry["period"],
+        "verified by": entry["verified by"],
+        "date": dt.datetime.combine(entry["period end"], dt.time()),
+    }
+
+
+def verified_cases(tracker: str | os.PathLike) -> pd.DataFrame:
+    """Case-history rows (:data:`~cvp_xl.workbooks.case_table.COLUMNS`) for verified entries.
+
+    An entry is verified when its ``verified by`` cell is filled.  Each becomes
+    one case: customer, segment, situation, offering, value element and
+    category from the Customers sheet; documented value per year = documented
+    value x periods per year (B5); currency from B4; the entry's period;
+    date = the period end; before, after and unit blank (the tracker records
+    money, not the physical figures).
+
+    Raises
+    ------
+    cvp_xl.workbooks.case_table.CaseTableError
+        A verified entry that cannot become a case (rows named on their sheet).
+    """
+    source = os.fspath(tracker)
+    state = read_tracker(source)
+    customers: dict[str, dict] = {}
+    for rec in state.customers.to_dict("records"):
+        name = tables.as_text(rec["customer"])
+        if name:
+            customers.setdefault(name.lower(), rec)
+    problems: list[RowProblem] = []
+    rows, numbers = [], []
+    for rec in state.entries.to_dict("records"):
+        if tables.as_text(rec["verified by"]) is None:
+            continue
+        entry, found = check_entry(rec, rec["row"], f"{SHEET} row")
+        problems += found
+        if entry is None:
+            continue
+        info = customers.get(entry["customer"].lower())
+        if info is None:
+            problems.append(RowProblem(rec["row"], "customer", f"{entry['customer']!r} is not "
+                                       f"on the {CUSTOMERS} sheet", f"{SHEET} row"))
+            continue
+        problems += [p for p in _customer_problems(info, entry["customer"]) if p not in problems]
+        rows.append(_case(info, entry, state.settings))
+        numbers.append(rec["row"])
+    if problems:
+        raise CaseTableError(problems, source)
+    raw = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+    raw = raw.where(raw.notna(), None)
+    df, problems = validate_cases(raw, numbers, where=f"{SHEET} row")
+    if problems:
+        raise CaseTableError(problems, source)
+    return df
+
+
+def export_cases(tracker: str | os.PathLike, cases_path: str | os.PathLike
+                 ) -> tuple[pd.DataFrame, int, int]:
+    """Append the tracker's verified entries to a case-history workbook as case histories.
+
+    ``cases_path`` is updated (its table keeps its formatting; Summary and case
+    sheets are generated anew, with their values) or, when it does not exist,
+    created.  Entries already there (same customer, value element and period,
+    ignoring case) are skipped, so running it twice adds nothing the second
+    time.  When nothing is new the file is not written.
+
+    Returns
+    -------
+    (pandas.DataFrame, int, int)
+        The cases added, the number skipped as already present, and the number
+        of cases in the workbook afterwards.
+    """
+    from cvp_xl.workbooks.case_histories import build as build_cases
+    from cvp_xl.workbooks.case_table import read_cases
+
+    new = verified_cases(tracker)
+    cases_path = Path(cases_path)
+    existing = read_cases(cases_path) if cases_path.exists() else new.iloc[:0]
+
+    def keys(df):
+        return list(zip(df["customer"].str.lower(), df["value element"].str.lower(),
+                        df["period"].str.lower()))
+
+    present = set(keys(existing))
+    fresh = [k not in present for k in keys(new)]
+    added = new[fresh].reset_index(drop=True)
+    skipped = len(new) - len(added)
+    if added.empty:
+        return added, skipped, len(existing)
+    combined = added if existing.empty else pd.concat([existing, added], ignore_index=True)
+    build_cases(cases_path, combined, template=cases_path if cases_path.exists() else None,
+                example=False)
+    return added, skipped, len(combined)

@@ -1,0 +1,239 @@
+"""The one table reader (cvp_xl.xlsx.tables): CSV and workbook cells, headers, conversions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.worksheet.table import Table
+
+from cvp_xl.errors import ErrorValue, WorkbookError
+from cvp_xl.xlsx import tables
+
+
+def _workbook(path, rows, *, epoch=None, table=None, sheet="Data"):
+    wb = openpyxl.Workbook()
+    if epoch is not None:
+        wb.epoch = epoch
+    ws = wb.active
+    ws.title = sheet
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                ws.cell(r, c, value)
+    if table:
+        ws.add_table(Table(displayName=table, ref=f"A1:{chr(64 + len(rows[0]))}{len(rows)}"))
+    wb.save(path)
+    return path
+
+
+# -- cells ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value,blank", [
+    (None, True), (float("nan"), True), (pd.NaT, True), ("", True), ("  \t", True),
+    (0, False), ("0", False), (False, False), (dt.date(2025, 1, 1), False),
+])
+def test_is_blank(value, blank):
+    assert tables.is_blank(value) is blank
+
+
+@pytest.mark.parametrize("value,number", [
+    (3, 3.0), (-1.5, -1.5), (" 86400 ", 86400.0), ("+2E3", 2000.0), (".5", 0.5), ("5.", 5.0),
+    ("1,000", None), ("22750 EUR", None), ("inf", None), ("nan", None), ("1_000", None),
+    ("１２", None), (True, None), (float("inf"), None), (None, None), ("", None),
+])
+def test_as_number_takes_plain_numbers_only(value, number):
+    assert tables.as_number(value) == number
+
+
+def test_is_number_is_a_number_cell_not_text():
+    import numpy as np
+
+    assert tables.is_number(2) and tables.is_number(np.float64(2.5)) and tables.is_number(
+        np.int64(3))
+    assert not any(tables.is_number(v) for v in ("2", True, np.bool_(True), float("nan"), None))
+
+
+@pytest.mark.parametrize("value,text", [
+    ("Q1", "Q1"), (" Q1 ", " Q1 "), ("   ", None), (None, None), (2024, "2024"),
+    (2024.0, "2024"), (8.5, "8.5"), (True, None), (float("nan"), None),
+    (dt.date(2025, 1, 1), None),
+])
+def test_as_text(value, text):
+    assert tables.as_text(value) == text
+
+
+def test_as_text_can_strip():
+    assert tables.as_text("  C-0001 ", strip=True) == "C-0001"
+
+
+@pytest.mark.parametrize("value,date", [
+    (dt.datetime(2025, 6, 30, 12), dt.date(2025, 6, 30)), (dt.date(2025, 6, 30),
+                                                           dt.date(2025, 6, 30)),
+    (" 2025-06-30 ", dt.date(2025, 6, 30)), ("30/06/2025", None), ("2025-6-30", None),
+    ("2025-02-30", None), (45_838, None), (None, None),
+])
+def test_as_date(value, date):
+    assert tables.as_date(value) == date
+
+
+def test_numbers_from_text_keeps_what_is_not_a_number():
+    got = tables.numbers_from_text(pd.Series(["86400", " 8.5 ", "", "  ", "22750 EUR", "-1200"]))
+    assert got.tolist() == [86400.0, 8.5, None, None, "22750 EUR", -1200.0]
+    assert all(type(v) is float for v in got.iloc[[0, 1, 5]])
+
+
+@pytest.mark.parametrize("value,text", [
+    ("abc", "'abc'"), (None, "a blank cell"), ("", "an empty text"), (True, "TRUE"),
+    (ErrorValue("#N/A"), "#N/A"), (45_000, "45000"),
+    (dt.datetime(2025, 1, 20), "the date 2025-01-20"),
+    (dt.datetime(2025, 1, 20, 8, 30), "the date 2025-01-20 08:30:00"),
+    (dt.date(2025, 1, 20), "the date 2025-01-20"), (dt.time(8, 30), "the time 08:30:00"),
+])
+def test_shown(value, text):
+    assert tables.shown(value) == text
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+
+def test_header_key_ignores_case_spaces_and_underscores():
+    assert tables.header_key("  Period_End ") == tables.header_key("period   end") == "period end"
+    assert tables.header_key(None) == "" and tables.header_key(2024) == "2024"
+
+
+def test_match_headers_lists_unknown_repeated_and_missing():
+    match = tables.match_headers(["Customer", "Sector", "customer", "PERIOD_END"],
+                                 ["customer", "period end", "promised"])
+    assert match.positions == {"customer": 0, "period end": 3}
+    assert match.extra == [(1, "Sector", "unknown"), (2, "customer", "repeated")]
+    assert match.missing == ["promised"]
+    assert not match.ok
+    assert tables.match_headers(["a", "B"], ["b", "a"]).ok
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+
+def test_read_csv_reads_every_field_as_text(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffcustomer,promised\nÄrzte AG,0012\n,\n".encode())
+    frame = tables.read_csv(path)
+    assert list(frame.columns) == ["customer", "promised"]
+    assert frame.values.tolist() == [["Ärzte AG", "0012"], ["", ""]]
+
+
+def test_read_csv_refusals_name_the_file(tmp_path):
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(WorkbookError, match=r"nope\.csv: no such file$"):
+        tables.read_csv(missing)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"customer\nM\xfcller\n")
+    with pytest.raises(WorkbookError, match=r"latin\.csv: cannot be read as a UTF-8 CSV file \("):
+        tables.read_csv(latin)
+    with pytest.raises(WorkbookError, match=r"latin\.csv: not a readable CSV file \("):
+        tables.read_csv(latin, error="not a readable CSV file")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(WorkbookError, match="cannot be read as a UTF-8 CSV file"):
+        tables.read_csv(empty)
+
+
+def test_read_table_from_csv_has_none_for_blank(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,value\nC-1,\n,2\n", encoding="utf-8")
+    frame = tables.read_table(path)
+    assert frame.values.tolist() == [["C-1", None], [None, "2"]]
+
+
+# -- workbooks -----------------------------------------------------------------------------------
+
+
+def test_read_rows_reads_cells_as_openpyxl_does(tmp_path):
+    rows = [["id", "amount", "when", "ok", None, "note"],
+            ["C-1", 12, dt.datetime(2025, 1, 20), True, None, "=not a formula"],
+            [2024, 8.5, None, False, None, None],
+            [None] * 6,
+            ["last", -1.25e-7, dt.datetime(2024, 2, 29, 12), None, None, "x"]]
+    path = _workbook(tmp_path / "w.xlsx", rows)
+    wb = openpyxl.load_workbook(path)
+    wb["Data"]["F2"].data_type = "s"  # text, not a formula
+    wb["Data"]["D4"] = "#N/A"
+    wb["Data"]["D4"].data_type = "e"
+    wb.save(path)
+    got = tables.read_rows(path)
+    expected = [list(r) for r in openpyxl.load_workbook(path)["Data"].iter_rows(values_only=True)]
+    expected[3][3] = ErrorValue("#N/A")
+    assert got == expected
+    assert got[1][2] == dt.datetime(2025, 1, 20) and got[2][0] == 2024
+
+
+def test_read_rows_drops_trailing_blank_rows_and_columns(tmp_path):
+    path = _workbook(tmp_path / "w.xlsx", [["a", None, None], [1, None, None]])
+    wb = openpyxl.load_workbook(path)
+    wb["Data"]["C9"].number_format = "0.00"  # a styled, empty cell
+    wb.save(path)
+    assert tables.read_rows(path) == [["a"], [1]]
+    blank = _workbook(tmp_path / "blank.xlsx", [[None]])
+    assert tables.read_rows(blank) == []
+
+
+def test_read_rows_1904_dates(tmp_path):
+    path = _workbook(tmp_path / "mac.xlsx", [["when"], [dt.datetime(2025, 3, 31)]],
+                     epoch=openpyxl.utils.datetime.CALENDAR_MAC_1904)
+    assert tables.read_rows(path) == [["when"], [dt.datetime(2025, 3, 31)]]
+
+
+def test_read_rows_takes_shared_and_inline_strings(tmp_path):
+    """openpyxl writes shared strings; an inline string (as some writers emit) reads the same."""
+    import zipfile
+
+    path = _workbook(tmp_path / "s.xlsx", [["name"], ["Contoso"]])
+    inline = tmp_path / "inline.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(inline, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                start = text.index('<c r="A2"')
+                end = text.index("</c>", start) + 4
+                text = text[:start] + '<c r="A2" t="inlineStr"><is><t>Fabrikam</t></is></c>' \
+                    + text[end:]
+                data = text.encode()
+            out.writestr(item, data)
+    assert tables.read_rows(path) == [["name"], ["Contoso"]]
+    assert tables.read_rows(inline) == [["name"], ["Fabrikam"]]
+
+
+def test_read_table_from_a_workbook(tmp_path):
+    path = _workbook(tmp_path / "w.xlsx", [["customer_id", None, "value"], ["C-1", 5, 2.5],
+                                           [None, None, None]])
+    frame = tables.read_table(path)
+    assert list(frame.columns) == ["customer_id", "Unnamed: 1", "value"]
+    assert frame.values.tolist() == [["C-1", 5, 2.5]]
+
+
+def test_find_tables_and_read_block(tmp_path):
+    path = _workbook(tmp_path / "t.xlsx", [["Customer", "Value"], ["A", 1], ["B", 2]],
+                     table="Cases", sheet="Case histories")
+    (info,) = tables.find_tables(path)
+    assert (info.sheet, info.name, info.ref, info.header_rows, info.totals_rows) == (
+        "Case histories", "Cases", "A1:B3", 1, 0)
+    assert tables.read_block(path, "Case histories", 2, 3, 1, 2) == [["A", 1], ["B", 2]]
+    assert tables.read_block(path, "Case histories", 3, 5, 2, 3) == [[2, None], [None, None],
+                                                                       [None, None]]
+    with pytest.raises(WorkbookError, match="no worksheet named 'Nope'"):
+        tables.read_block(path, "Nope", 1, 1, 1, 1)
+
+
+def test_hostile_or_wrong_files_are_refused_before_parsing(tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("customer,value\n", encoding="utf-8")
+    for read in (tables.read_rows, tables.find_tables, tables.read_table):
+        with pytest.raises(WorkbookError, match=r"not an \.xlsx file \(not a zip archive\)"):
+            read(fake)
+    with pytest.raises(WorkbookError, match="no such file"):
+        tables.read_table(tmp_path / "missing.xlsx")
