@@ -10,18 +10,14 @@ Value word equations are ``cvp_xl.wordeq``; workbook builders
 
 from cvp_xl._version import __version__
 from cvp_xl.domain.documentation import case_stats, realization
-from cvp_xl.domain.pricing import (
-    eve,
+from cvp_xl.domain.positioning import (
     fair_value_gap,
     point_type,
-    price_for_share,
-    price_range,
-    reference_value,
     relative_price,
     resonating_focus,
-    value_capture,
     value_map,
 )
+from cvp_xl.domain.pricing import eve, price_for_share, price_range, reference_value, value_capture
 from cvp_xl.domain.value import breakeven_price, differential, incentive, next_best, payback, roi
 from cvp_xl.errors import (
     CvpDivZeroError,

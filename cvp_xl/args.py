@@ -25,7 +25,8 @@ import numpy as np
 
 from cvp_xl.errors import CvpNumError, CvpValueError, ErrorValue, error_for_code
 
-__all__ = ["describe", "shape_text", "number", "numbers_of", "broadcast", "texts_of", "flat"]
+__all__ = ["describe", "shape_text", "amount_text", "as_result", "item_label", "item_at",
+           "first_item", "not_negative", "number", "numbers_of", "broadcast", "texts_of", "flat"]
 
 
 def describe(value) -> str:
@@ -169,3 +170,41 @@ def same_length(first: tuple[str, Sequence], *others: tuple[str, Sequence]) -> N
     for name, items in others:
         if len(items) != len(items0):
             raise CvpValueError(f"{name0} has {len(items0)} items but {name} has {len(items)}")
+
+
+# -- results computed element by element ------------------------------------------------
+
+
+def amount_text(x: float) -> str:
+    """A number as it reads in a message: up to 10 significant digits, thousands separated."""
+    return f"{x:,.10g}"
+
+
+def as_result(result, shape):
+    """A scalar result as a float; a result computed element by element as it is."""
+    return float(result) if shape is None else result
+
+
+def item_label(name: str, arr, k: int) -> str:
+    """``name`` or ``name (item k)`` when the argument is a range computed element by element."""
+    return f"{name} (item {k + 1})" if isinstance(arr, np.ndarray) else name
+
+
+def item_at(arr, k: int) -> float:
+    """Item ``k`` (reading order) of a range, or the scalar itself."""
+    return float(arr.ravel()[k]) if isinstance(arr, np.ndarray) else float(arr)
+
+
+def first_item(mask, shape) -> int | None:
+    """Index (reading order) of the first True of a mask broadcast to ``shape``, or None."""
+    flat_mask = np.broadcast_to(mask, shape if shape is not None else ()).ravel()
+    hits = np.flatnonzero(flat_mask)
+    return int(hits[0]) if hits.size else None
+
+
+def not_negative(arr, name: str, shape, what: str) -> None:
+    """``#NUM!`` naming the first item below 0 and saying what was expected."""
+    k = first_item(np.asarray(arr) < 0, shape)
+    if k is not None:
+        got = amount_text(item_at(arr, k))
+        raise CvpNumError(f"{item_label(name, arr, k)}: expected {what}, got {got}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cvp_xl.domain import pricing
+from cvp_xl.domain import positioning, pricing
 from cvp_xl.registry import Argument, Example, Function, register
 
 PRICING = "CVP Pricing"
@@ -220,7 +220,7 @@ register(Function(
 
 register(Function(
     name="CVP_POINT_TYPE",
-    func=pricing.point_type,
+    func=positioning.point_type,
     description=(
         "Point type of a value element: parity, favorable difference, unfavorable difference, "
         "or contention when the views disagree. Views: ours minus the alternative's, in money, "
@@ -260,7 +260,7 @@ _TYPES = [[FAVORABLE], [CONTENTION], [FAVORABLE], [FAVORABLE], ["parity"]]
 
 register(Function(
     name="CVP_RESONATING_FOCUS",
-    func=pricing.resonating_focus,
+    func=positioning.resonating_focus,
     description=(
         "The n (default 2) favorable points of difference of greatest value, largest first, "
         "as a column. With types, only 'favorable difference' counts; values must be above 0. "
@@ -307,7 +307,7 @@ _W, _S, _A = [[40], [25], [20], [15]], [[8], [7], [9], [5]], [[6], [7], [6], [8]
 
 register(Function(
     name="CVP_VALUE_MAP",
-    func=pricing.value_map,
+    func=positioning.value_map,
     description=(
         "Relative performance score on Gale's customer value map: sum of w_i x s_i / a_i with "
         "weights normalised to 100 (w_i x 100 / sum of w). 100 = parity with the competitor."
@@ -350,7 +350,7 @@ register(Function(
 
 register(Function(
     name="CVP_RELATIVE_PRICE",
-    func=pricing.relative_price,
+    func=positioning.relative_price,
     description=(
         "Relative price on the customer value map: 100 x price_s / price_a (100 = the same "
         "price as the competitor). Ranges of one size are computed element by element."
@@ -377,7 +377,7 @@ register(Function(
 
 register(Function(
     name="CVP_FAIR_VALUE_GAP",
-    func=pricing.fair_value_gap,
+    func=positioning.fair_value_gap,
     description=(
         "Position against the value map's fair-value line: relative quality - relative price. "
         "Positive: below/right of the line, better customer value; negative: worse."

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from cvp_xl.args import broadcast, number, numbers_of, same_length, texts_of
+from cvp_xl.args import (
+    as_result,
+    broadcast,
+    number,
+    numbers_of,
+    same_length,
+    texts_of,
+)
 from cvp_xl.errors import CvpDivZeroError, CvpNAError, CvpNumError
 
 __all__ = ["differential", "incentive", "next_best", "breakeven_price", "roi", "payback"]
-
-
-def _out(result, shape):
-    return float(result) if shape is None else result
 
 
 def differential(value_s, price_s, value_a, price_a):
@@ -45,7 +48,7 @@ def differential(value_s, price_s, value_a, price_a):
     """
     (vs, ps, va, pa), shape = broadcast(value_s=value_s, price_s=price_s, value_a=value_a,
                                         price_a=price_a)
-    return _out((vs - ps) - (va - pa), shape)
+    return as_result((vs - ps) - (va - pa), shape)
 
 
 def incentive(value, price):
@@ -55,7 +58,7 @@ def incentive(value, price):
     400.0
     """
     (v, p), shape = broadcast(value=value, price=price)
-    return _out(v - p, shape)
+    return as_result(v - p, shape)
 
 
 def next_best(names, values, prices):
@@ -83,7 +86,7 @@ def breakeven_price(value_s, value_a, price_a):
     750.0
     """
     (vs, va, pa), shape = broadcast(value_s=value_s, value_a=value_a, price_a=price_a)
-    return _out(pa + (vs - va), shape)
+    return as_result(pa + (vs - va), shape)
 
 
 def roi(benefit, cost):
@@ -98,7 +101,7 @@ def roi(benefit, cost):
     (b, c), shape = broadcast(benefit=benefit, cost=cost)
     if np.any(np.asarray(c) == 0):
         raise CvpDivZeroError("cost: is 0; ROI = (benefit - cost) / cost needs a non-zero cost")
-    return _out((b - c) / c, shape)
+    return as_result((b - c) / c, shape)
 
 
 def payback(investment, cash_flows):

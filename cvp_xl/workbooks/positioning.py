@@ -43,7 +43,7 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from cvp_xl.domain import pricing
+from cvp_xl.domain import positioning
 from cvp_xl.errors import CvpError, CvpValueError
 from cvp_xl.workbooks import example
 from cvp_xl.workbooks.book import Book, native
@@ -142,8 +142,8 @@ def _value_map(data, where: str) -> dict:
     weights = [a["weight"] for a in attributes]
     try:  # the functions' own checks: weights, scores and prices
         for o in offerings:
-            pricing.value_map(weights, o["scores"], ref["scores"])
-            pricing.relative_price(o["price"], ref["price"])
+            positioning.value_map(weights, o["scores"], ref["scores"])
+            positioning.relative_price(o["price"], ref["price"])
     except CvpError as exc:
         raise type(exc)(f"{where}: {exc.message}") from None
     return {"reference": reference, "attributes": attributes, "offerings": offerings}
@@ -211,7 +211,7 @@ def _ledger(book: Book, ws, s: dict) -> tuple[tuple[int, int], list[str]]:
                              f"Choose one of: {', '.join(TANGIBILITY)}.")
     first = LEDGER_FIRST
     last = first + len(s["elements"]) - 1
-    types = [pricing.point_type(e["supplier_view"], e["customer_view"], s["tolerance"])
+    types = [positioning.point_type(e["supplier_view"], e["customer_view"], s["tolerance"])
              for e in s["elements"]]
     for k, e in enumerate(s["elements"]):
         r = first + k
@@ -226,7 +226,7 @@ def _ledger(book: Book, ws, s: dict) -> tuple[tuple[int, int], list[str]]:
     tangibility.add(f"C{first}:C{last}")
     r = last + 2
     label(ws[f"A{r}"], "Count of each point type", BOLD)
-    for k, kind in enumerate(pricing.POINT_TYPES, start=1):
+    for k, kind in enumerate(positioning.POINT_TYPES, start=1):
         label(ws[f"A{r + k}"], kind)
         book.formula(ws[f"B{r + k}"], f'=COUNTIF($G${first}:$G${last},"{kind}")',
                      types.count(kind), "0")
@@ -397,9 +397,9 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
     plotted = []
     for j, o in enumerate(offers):
         col, r = get_column_letter(3 + j), r0 + j
-        quality = pricing.value_map(weight_values, o["scores"], reference["scores"])
-        price = pricing.relative_price(o["price"], reference["price"])
-        gap = pricing.fair_value_gap(quality, price)
+        quality = positioning.value_map(weight_values, o["scores"], reference["scores"])
+        price = positioning.relative_price(o["price"], reference["price"])
+        gap = positioning.fair_value_gap(quality, price)
         plotted += [quality, price]
         book.formula(ws[f"A{r}"], f"={col}5", _ref(o["name"]))
         book.formula(ws[f"B{r}"], native("CVP_VALUE_MAP", weights, f"{col}{a0}:{col}{a1}",

@@ -14,18 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cvp_xl import CvpDivZeroError, CvpNAError, CvpNumError, CvpValueError, roi
-from cvp_xl.domain.pricing import (
-    eve,
+from cvp_xl.domain.positioning import (
     fair_value_gap,
     point_type,
-    price_for_share,
-    price_range,
-    reference_value,
     relative_price,
     resonating_focus,
-    value_capture,
     value_map,
 )
+from cvp_xl.domain.pricing import eve, price_for_share, price_range, reference_value, value_capture
 from cvp_xl.errors import ErrorValue
 
 FAV, UNFAV, CONT = "favorable difference", "unfavorable difference", "contention"

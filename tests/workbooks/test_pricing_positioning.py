@@ -20,18 +20,14 @@ from lxml import etree
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
 from cvp_xl.commands.recalc import compute
-from cvp_xl.domain.pricing import (
-    eve,
+from cvp_xl.domain.positioning import (
     fair_value_gap,
     point_type,
-    price_for_share,
-    price_range,
-    reference_value,
     relative_price,
     resonating_focus,
-    value_capture,
     value_map,
 )
+from cvp_xl.domain.pricing import eve, price_for_share, price_range, reference_value, value_capture
 from cvp_xl.domain.value import differential, incentive
 from cvp_xl.errors import CvpNumError, CvpValueError, ErrorValue
 from cvp_xl.hosts.libreoffice import find_soffice, read_values
