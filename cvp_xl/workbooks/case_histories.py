@@ -142,8 +142,9 @@ def _summary_sheet(book: Book, cases: pd.DataFrame, example: bool) -> None:
     ws = book.wb.create_sheet(SUMMARY, 1)
     style.label(ws["A1"], "Case histories: documented value by segment and by value element",
                 style.TITLE_FONT)
-    style.label(ws["A2"], "Native COUNTIFS, SUMIFS and AVERAGEIFS over the table 'Cases'; "
-                "amounts are documented value per year, each currency on its own line.")
+    style.label(ws["A2"], "Native COUNTIFS, SUMIFS and AVERAGEIFS (SUMPRODUCT for labels with "
+                "digits or ~) over the table 'Cases'; amounts are documented value per year, "
+                "each currency on its own line.")
     if example:
         style.label(ws["A3"], EXAMPLE_NOTE, style.NOTE_FONT)
     if len(cases) > MAX_CASE_SHEETS:

@@ -457,9 +457,10 @@ def build(path: str | os.PathLike, customers: pd.DataFrame | None = None,
 def add_period(tracker: str | os.PathLike, csv_path: str | os.PathLike) -> list[dict]:
     """Append the entries of ``csv_path`` to the tracker, recompute it and save it atomically.
 
-    Earlier rows keep their inputs; every formula's value is computed again in
-    Python from the entries, and the ``Over time`` sheet and its chart are
-    generated anew.  Refused, with every problem listed and the file left
+    Earlier rows keep their inputs and formats; their formulas (columns G to J)
+    are written as :func:`build` writes them, every formula's value is computed
+    again in Python from the entries, and the ``Over time`` sheet and its chart
+    are generated anew.  Refused, with every problem listed and the file left
     byte for byte as it was: a bad line, a customer not on the Customers sheet,
     a customer and period already in the tracker or twice in the file, a period
     whose end differs from the same period's end elsewhere, or a period that
