@@ -1,4 +1,4 @@
-"""Shared by the documentation tests: the values a workbook stores against an engine's."""
+"""Shared by the workbook tests: the values a workbook stores against an engine's."""
 
 from __future__ import annotations
 
