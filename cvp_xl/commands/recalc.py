@@ -1,34 +1,33 @@
 """Recompute a workbook headlessly and keep its formulas *and* their values.
 
-openpyxl writes a formula with no cached value, and the ``formulas``
-package writes values with no formulas.  :func:`recalc` computes every cell
-with the ``formulas`` engine (native functions and ``CVP_*``) and then
-writes the computed values into the original file next to each formula, so
-every formula, style, sheet, chart and validation is kept, and
-``openpyxl.load_workbook(path, data_only=True)`` or ``pandas.read_excel``
-see numbers.  The file is refused before any parser sees it when it is not
-an .xlsx or looks hostile, and it is written atomically.
+The one rule: after :func:`recalc` every formula cell holds the value Excel would compute, or
+it keeps the value the file already had **and is named** in the result with the reason
+(``Sheet!C7: not recomputed (FORECAST.ETS is not supported); kept the stored value``).  A
+value we cannot stand behind is never written.
+
+The file is checked before anything parses it (:func:`~cvp_xl.xlsx.safety.check_xlsx`), read
+cell by cell without visiting empty cells and refused past the cell and formula limits
+(:func:`~cvp_xl.xlsx.contents.read_contents`), computed with the ``formulas`` engine through a
+model that never opens another file (:func:`~cvp_xl.hosts.formulas_workbook.compute_contents`),
+and the computed values are written next to the formulas, every other part of the file copied
+byte for byte (macros included), atomically (:func:`~cvp_xl.xlsx.cached.write_cached_values`).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from cvp_xl.errors import ErrorValue, WorkbookError
-from cvp_xl.xlsx.a1 import cells
-from cvp_xl.xlsx.cached import write_cached_values
+from cvp_xl.errors import CvpXlError, ErrorValue, WorkbookError
+from cvp_xl.xlsx.contents import MAX_CELLS, MAX_FORMULAS, read_contents
 from cvp_xl.xlsx.safety import check_xlsx
 
-__all__ = ["recalc", "compute", "RecalcResult", "CellError"]
+__all__ = ["recalc", "compute", "RecalcResult", "CellError", "KeptCell"]
 
-_KEY = re.compile(
-    r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<ref>[A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)$"
-)
+#: The label next to a cvp-xl calculator's all-inputs-valid cell (Summary!A7; its value in B7,
+#: its message in B5), as ``cvp_xl.workbooks.calculator.builder`` writes it.
+CALCULATOR_VALID_LABEL = "All inputs and prices valid"
 
 
 @dataclass(frozen=True)
@@ -45,116 +44,172 @@ class CellError:
         return f"{text} ({self.reason})" if self.reason else text
 
 
+@dataclass(frozen=True)
+class KeptCell:
+    """A formula cell that was not recomputed: it keeps the value the file stored."""
+
+    sheet: str
+    ref: str
+    reason: str
+    stored: bool = True
+    array: str | None = None
+
+    def __str__(self) -> str:
+        kept = "kept the stored value" if self.stored else "it has no stored value"
+        where = self.array or self.ref
+        return f"{self.sheet}!{where}: not recomputed ({self.reason}); {kept}"
+
+    def cells(self) -> list[tuple[str, str]]:
+        """Every cell this covers: the formula cell, or each cell of an array formula."""
+        from cvp_xl.xlsx.a1 import cells
+
+        return [(self.sheet, ref) for ref in cells(self.array)] if self.array else [
+            (self.sheet, self.ref)]
+
+
 @dataclass
 class RecalcResult:
-    """What :func:`recalc` computed: every formula cell's value, and the error cells."""
+    """What :func:`compute` found: every formula cell's value, and what could not be trusted.
+
+    Attributes
+    ----------
+    values : dict
+        ``{(sheet, "A1"): value}`` for every formula cell: the computed value, or for a kept
+        cell the value the file stored.
+    errors : list of CellError
+        Computed cells whose value is an Excel error.
+    kept : list of KeptCell
+        Formula cells not recomputed, each with its reason.
+    volatile : set
+        Computed cells whose value changes on every recalculation (RAND, NOW, OFFSET, ...).
+    problems : list of str
+        What a cvp-xl calculator reports about itself (invalid inputs).
+    """
 
     path: Path
     values: dict = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
+    kept: list[KeptCell] = field(default_factory=list)
+    volatile: set = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    formula_cells: int = 0
+    written: dict = field(default_factory=dict)
+
+    @property
+    def computed(self) -> int:
+        """Formula cells recomputed to a value that is not an error."""
+        return self.formula_cells - len(self.kept) - len(self.errors)
+
+    @property
+    def trusted(self) -> bool:
+        """True when every formula cell was recomputed, none is an error, no problem."""
+        return not (self.kept or self.errors or self.problems)
+
+    def summary(self) -> str:
+        """``BOOK: 12 formula cells: 10 computed, 1 kept (not recomputed), 1 error``."""
+        errors = f"{len(self.errors)} error{'s' * (len(self.errors) != 1)}"
+        return (f"{self.path}: {self.formula_cells} formula cell"
+                f"{'s' * (self.formula_cells != 1)}: {self.computed} computed, "
+                f"{len(self.kept)} kept (not recomputed), {errors}")
 
 
-def compute(path: str | os.PathLike) -> RecalcResult:
-    """Compute every formula cell of the workbook at ``path`` with the formulas engine.
+def compute(
+    path: str | os.PathLike,
+    *,
+    max_cells: int = MAX_CELLS,
+    max_formulas: int = MAX_FORMULAS,
+) -> RecalcResult:
+    """Compute every formula cell of the workbook at `path`; write nothing.
 
-    Returns the values keyed by ``(sheet_name, "A1")`` with the sheet names as
-    the workbook spells them.
+    Returns the values keyed by ``(sheet_name, "A1")`` with the sheet names as the workbook
+    spells them.  No file other than `path` is opened.
+
+    Raises
+    ------
+    WorkbookError
+        The file is not an .xlsx/.xlsm workbook, looks hostile, is malformed, or is past a
+        limit; the message names the file (and the sheet and cell where one is at fault).
     """
-    import formulas
-    from openpyxl import load_workbook
-
-    from cvp_xl.hosts.formulas_host import from_engine, register_all
+    from cvp_xl.hosts.formulas_workbook import compute_contents
 
     path = Path(path)
     check_xlsx(path)
-    register_all()
-    wb = load_workbook(path, read_only=False, data_only=False)
-    names = {ws.title.upper(): ws.title for ws in wb.worksheets}
-    formula_cells = {
-        (ws.title, cell.coordinate): cell.value
-        for ws in wb.worksheets
-        for row in ws.iter_rows()
-        for cell in row
-        if cell.data_type == "f"
-    }
+    contents = read_contents(path, max_cells=max_cells, max_formulas=max_formulas)
     try:
-        model = formulas.ExcelModel().loads(str(path)).finish()
-        solution = model.calculate()
-    except Exception as exc:  # the engine's own failure, reported without a traceback
-        raise WorkbookError(f"{path}: the formulas engine could not compute it: {exc}") from exc
-    result = RecalcResult(path=path)
-    cell_ids = {}
-    for key, rng in solution.items():
-        m = _KEY.match(str(key))
-        if not m:
+        engine = compute_contents(contents)
+    except CvpXlError:
+        raise
+    except RecursionError:
+        raise WorkbookError(
+            f"{path}: refused: its formulas are nested or chained too deeply for the engine"
+        ) from None
+    except MemoryError:
+        raise WorkbookError(f"{path}: refused: computing it needs more memory than is free") \
+            from None
+    except Exception as exc:  # the engine's own defect: a message, never a traceback
+        raise WorkbookError(
+            f"{path}: the formulas engine could not compute it ({type(exc).__name__}: {exc})"
+        ) from None
+    stored = {(s.name, ref): c.value for s in contents.sheets for ref, c in s.cells.items()
+              if c.formula is not None}
+    arrays = {(s.name, ref): c.array for s in contents.sheets for ref, c in s.cells.items()
+              if c.kind in ("array", "datatable") and c.array and ":" in c.array}
+    result = RecalcResult(path=path, formula_cells=len(engine.formula_cells),
+                          volatile=engine.volatile)
+    for key in engine.formula_cells:
+        if key in engine.kept:
+            result.kept.append(KeptCell(*key, engine.kept[key], stored.get(key) is not None,
+                                        arrays.get(key)))
+            if stored.get(key) is not None:
+                result.values[key] = stored[key]
             continue
-        sheet = names.get(m["sheet"].upper())
-        if sheet is None:
-            continue
-        cell_ids[(sheet, m["ref"])] = key
-        arr = np.asarray(getattr(rng, "value", rng), dtype=object)
-        arr = arr.reshape(1, 1) if arr.ndim == 0 else arr
-        for k, ref in enumerate(cells(m["ref"])):
-            if (sheet, ref) not in formula_cells and ":" not in m["ref"]:
-                continue
-            r, c = divmod(k, arr.shape[1]) if arr.ndim == 2 else (k, 0)
-            if r < arr.shape[0] and c < arr.shape[1]:
-                result.values[(sheet, ref)] = from_engine(arr[r, c], empty=0)
-    for (sheet, ref), formula in sorted(formula_cells.items()):
-        value = result.values.get((sheet, ref))
+        value = engine.values.get(key)
+        result.values[key] = value
+        result.written[key] = value
         if isinstance(value, ErrorValue):
-            reason = _reason(formula, value.code) or _cvp_reason(
-                model, solution, cell_ids.get((sheet, ref)), formula)
-            result.errors.append(CellError(sheet, ref, value.code, reason))
+            result.errors.append(CellError(*key, value.code, engine.reasons.get(key, "")))
+    # cells inside array formulas (not formula cells themselves) that the engine filled
+    for key, value in engine.values.items():
+        if key not in result.values:
+            result.values[key] = value
+            result.written[key] = value
+    result.problems.extend(_calculator_problems(contents, result.values))
     return result
 
 
-def _cvp_reason(model, solution, cell_id, formula) -> str:
-    """The message of the CVP_* call that made this cell an error, found by computing it again.
+def _calculator_problems(contents, values) -> list[str]:
+    """A cvp-xl calculator says in Summary!B7 whether all its inputs are valid."""
+    summary = next((s for s in contents.sheets if s.name == "Summary"), None)
+    if summary is None:
+        return []
+    label = summary.cells.get("A7")
+    if label is None or label.value != CALCULATOR_VALID_LABEL:
+        return []
+    valid = values.get(("Summary", "B7"))
+    if valid is True:
+        return []
+    message = values.get(("Summary", "B5"))
+    detail = f": {message}" if isinstance(message, str) and message else ""
+    return [f"Summary!B7: the calculator reports invalid inputs{detail}"]
 
-    Empty when the cell holds no CVP_* call or its error came from another cell.
+
+def recalc(
+    src: str | os.PathLike,
+    dst: str | os.PathLike | None = None,
+    *,
+    max_cells: int = MAX_CELLS,
+    max_formulas: int = MAX_FORMULAS,
+) -> RecalcResult:
+    """Recompute `src` and write it, with formulas and cached values, to `dst`.
+
+    Without `dst` the file is rewritten in place, atomically (through a symbolic link, the
+    file it points to is replaced): a failure leaves the original untouched.  Only computed
+    cells are written; a kept cell keeps its stored value byte for byte.
     """
-    from cvp_xl.hosts import formulas_host
-    from cvp_xl.hosts.native import cvp_calls
+    from cvp_xl.xlsx.cached import write_cached_values
 
-    cell = model.cells.get(cell_id) if cell_id is not None else None
-    if cell is None or not cvp_calls(formula) or getattr(cell, "inputs", None) is None:
-        return ""
-    with formulas_host.capture_messages() as messages:
-        try:
-            cell.func(*[solution[i] for i in cell.inputs])
-        except Exception:  # the engine's own trouble: no reason to give
-            return ""
-    if not messages:
-        return ""
-    name, message = messages[0]
-    return f"{name}: {message}"
-
-
-def _reason(formula, code: str) -> str:
-    """A short reason for an error cell, where one can be named without guessing."""
-    if code != "#NAME?" or not isinstance(formula, str):
-        return ""
-    import formulas
-    from openpyxl.formula.tokenizer import Token, Tokenizer
-
-    table = formulas.get_functions()
-    for tok in Tokenizer(formula).items:
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            name = tok.value[:-1].upper()
-            if name not in table:
-                return f"unknown function {name}"
-    return ""
-
-
-def recalc(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> RecalcResult:
-    """Recompute ``src`` and write it, with formulas and cached values, to ``dst``.
-
-    Without ``dst`` the file is rewritten in place, atomically: a crash
-    leaves the original untouched.
-    """
-    result = compute(src)
+    result = compute(src, max_cells=max_cells, max_formulas=max_formulas)
     dst = Path(dst) if dst is not None else Path(src)
-    write_cached_values(Path(src), dst, result.values)
+    write_cached_values(Path(src), dst, result.written)
     result.path = dst
     return result

@@ -8,6 +8,13 @@ subtraction), so each argument is converted to the plain Python values the
 library's functions take: numbers, strings, ``None`` for blank, lists of rows
 for ranges, :class:`~cvp_xl.errors.ErrorValue` for errors.  Errors map
 back: a :class:`~cvp_xl.errors.CvpError` becomes the ``XlError`` of its code.
+
+An omitted argument (``=CVP_CASE_STATS(B1:B6,,,"count")``, Excel's way to skip an optional
+argument) reaches the function as None, as a missing argument.  The engine itself compiles an
+empty argument to the number 0 (``formulas.tokens.operand.Empty.compile``), which would make
+it indistinguishable from a typed 0; :func:`register_all` makes it compile to
+:data:`OMITTED`, an ``int`` equal to 0 (so every built-in function sees the 0 it always saw)
+that this host recognises.
 """
 
 from __future__ import annotations
@@ -21,7 +28,20 @@ import numpy as np
 from cvp_xl.errors import CvpError, ErrorValue
 from cvp_xl.registry import Function, functions
 
-__all__ = ["register_all", "to_python", "to_engine", "from_engine", "capture_messages"]
+__all__ = [
+    "register_all", "to_python", "to_engine", "from_engine", "capture_messages", "OMITTED",
+]
+
+
+class OmittedArgument(int):
+    """The value of an omitted argument: 0 to the engine, None to a CVP_* function."""
+
+    def __repr__(self) -> str:
+        return "OMITTED"
+
+
+#: What the engine passes for an argument left empty in a call (``F(A1,,2)``).
+OMITTED = OmittedArgument(0)
 
 _lock = threading.Lock()
 _registered: set[str] = set()
@@ -67,10 +87,12 @@ def from_engine(v, empty=None):
 def to_python(arg):
     """Convert one argument as the engine passes it into the library's Python values.
 
-    A single cell becomes a scalar; a range becomes a list of rows.
+    A single cell becomes a scalar; a range becomes a list of rows; an omitted argument None.
     """
     from formulas.ranges import Ranges
 
+    if isinstance(arg, OmittedArgument):
+        return None
     if isinstance(arg, Ranges):
         arg = arg.value
     if isinstance(arg, np.ndarray):
@@ -149,6 +171,13 @@ def quiet_engine() -> None:
         formulas.excel.tqdm = types.SimpleNamespace(tqdm=functools.partial(tqdm.tqdm, disable=True))
 
 
+def _compile_omitted_arguments() -> None:
+    """Make the engine compile an empty argument to OMITTED instead of a plain 0."""
+    from formulas.tokens.operand import Empty
+
+    Empty.compile = staticmethod(lambda: OMITTED)
+
+
 def register_all() -> list[str]:
     """Register every registry function with the engine, under ``NAME`` and ``_xludf.NAME``.
 
@@ -158,6 +187,7 @@ def register_all() -> list[str]:
     import formulas
 
     quiet_engine()
+    _compile_omitted_arguments()
     table = formulas.get_functions()
     added = []
     with _lock:

@@ -7,6 +7,10 @@ the cell, such as ``#VALUE! price_s: expected a number, got 'abc'`` — never a
 traceback.  Ranges arrive from xlwings as lists of rows (``ndim=2``); Excel
 error cells arrive as their literal (``err_to_str=True``).
 
+An optional argument left empty in the call (``=CVP_CASE_STATS(B1:B6,,,"count")``) reaches
+the function as None, missing, whatever shape xlwings' converter gave it (``None``,
+``[[None]]``); the formulas host does the same.
+
 The decorators of xlwings only attach metadata (on Windows) or do nothing
 (elsewhere), so the same function can be called and tested anywhere; the
 metadata this module hands to xlwings is also kept in ``__cvp_udf__``.
@@ -21,7 +25,7 @@ import numpy as np
 from cvp_xl.errors import CvpError, as_error
 from cvp_xl.registry import Function, functions
 
-__all__ = ["make_udf", "make_udfs", "cell_value"]
+__all__ = ["make_udf", "make_udfs", "cell_value", "omitted"]
 
 MAX_CELL_TEXT = 255  # keep the text in a cell short
 
@@ -46,11 +50,22 @@ def cell_value(result):
     return result
 
 
+def omitted(value) -> bool:
+    """True for what xlwings passes for an empty argument: None, ``[None]`` or ``[[None]]``."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value is None or value == []
+
+
 def make_udf(entry: Function):
     """The xlwings UDF for one registry entry (name, arguments and help from the registry)."""
     import xlwings as xw
 
+    optional = [a.optional for a in entry.args]
+
     def udf(*args):
+        args = [None if i < len(optional) and optional[i] and omitted(a) else a
+                for i, a in enumerate(args)]
         try:
             return cell_value(entry.func(*(_from_excel(a) for a in args)))
         except CvpError as exc:

@@ -23,7 +23,8 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
     Parameters
     ----------
     dst : str or os.PathLike
-        The file to create or replace.  Its directory must exist.
+        The file to create or replace.  Its directory must exist.  A symbolic link is
+        followed: the file it points to is replaced (in its own directory) and the link stays.
 
     Yields
     ------
@@ -50,6 +51,8 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
     done ['out.txt']
     """
     dst = Path(dst)
+    if dst.is_symlink():  # replace the file the link points to, not the link
+        dst = Path(os.path.realpath(dst))
     directory = dst.parent
     with tempfile.NamedTemporaryFile(
         delete=False, dir=directory, prefix=f".{dst.name}.", suffix=f".tmp{dst.suffix}"

@@ -30,7 +30,7 @@ from cvp_xl.errors import ERROR_LITERALS, ErrorValue, WorkbookError
 from cvp_xl.xlsx.atomic import atomic_path
 from cvp_xl.xlsx.safety import check_xlsx
 
-__all__ = ["ErrorValue", "atomic_save_workbook", "write_cached_values"]
+__all__ = ["ErrorValue", "atomic_save_workbook", "escape_text", "write_cached_values"]
 
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _REL_ID_NAMES = (
@@ -39,6 +39,9 @@ _REL_ID_NAMES = (
 )
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})")
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPED = re.compile(r"_x[0-9A-Fa-f]{4}_")
+#: What Excel escapes in cell text: what XML cannot hold, and CR (XML would read it as LF).
+_TO_ESCAPE = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MAX_ROW, _MAX_COL, _MAX_TEXT = 1_048_576, 16_384, 32_767
 _RANGE_FORMULA_TYPES = ("array", "dataTable")
 
@@ -73,7 +76,8 @@ def write_cached_values(
           (``repr``), integral values as ``"42"``; no ``t`` attribute.  NaN and infinities raise
           ``ValueError`` (pass ``ErrorValue('#NUM!')`` instead).
         - ``bool``: ``t="b"``, ``<v>`` ``1`` or ``0``.
-        - ``str``: ``t="str"``, ``<v>`` the text (at most 32,767 characters, XML characters only).
+        - ``str``: ``t="str"``, ``<v>`` the text (at most 32,767 characters), characters XML
+          cannot hold written as Excel writes them (``_x0001_``, see :func:`escape_text`).
         - :class:`ErrorValue`: ``t="e"``, ``<v>`` the code, one of ``ERROR_LITERALS``.
         - ``None``: the ``<v>`` element and the ``t`` attribute are removed.
     check : bool
@@ -90,8 +94,8 @@ def write_cached_values(
         ``values[('Calc', 'B2')]: cannot write a cached value of type object; expected float,
         int, bool, str, None or ErrorValue``.
     ValueError
-        A malformed cell reference, a non-finite number, an unknown error code, text with
-        characters XML cannot hold or longer than Excel allows.
+        A malformed cell reference, a non-finite number, an unknown error code, text longer
+        than Excel allows.
     WorkbookError
         `src` fails :func:`~cvp_xl.xlsx.safety.check_xlsx`, or is inconsistent
         (``"<src>: not a valid .xlsx file: ..."``), or `sheet_names` names a missing sheet
@@ -207,9 +211,7 @@ def _encode(key: object, value: object) -> _Encoded:
                 f"values[{key!r}]: text of {len(value):,} characters is longer than a cell "
                 f"holds ({_MAX_TEXT:,})"
             )
-        if _XML_ILLEGAL.search(value):
-            raise ValueError(f"values[{key!r}]: text contains characters XML cannot hold")
-        return ("str", value)
+        return ("str", escape_text(value))
     if isinstance(value, numbers.Real):
         return (None, _number_text(key, value))
     raise TypeError(
@@ -234,6 +236,21 @@ def _number_text(key: object, value: numbers.Real) -> str:
     if x.is_integer() and abs(x) < 1e16:
         return str(int(x))
     return repr(x)
+
+
+def escape_text(text: str) -> str:
+    """Text as Excel writes it in a cell: characters XML cannot hold as ``_xHHHH_``.
+
+    Excel stores ``=CHAR(1)`` as ``_x0001_``; a literal ``_x0041_`` in the text is written
+    ``_x005F_x0041_`` so that it reads back as itself.  Characters outside the Basic
+    Multilingual Plane are fine in XML and are kept.
+
+    >>> escape_text("a\x01b"), escape_text("_x0041_")
+    ('a_x0001_b', '_x005F_x0041_')
+    """
+    if "_x" in text:
+        text = _ESCAPED.sub(lambda m: "_x005F" + m[0], text)
+    return _TO_ESCAPE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
 
 
 # -- workbook structure ------------------------------------------------------------------------

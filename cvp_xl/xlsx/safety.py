@@ -36,6 +36,7 @@ RATIO_EXEMPT_BYTES = 2**20
 _CHUNK = 2**18
 
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+_VML_TYPE = "application/vnd.openxmlformats-officedocument.vmldrawing"
 _DTD_IN_TEXT = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -94,8 +95,10 @@ def check_xlsx(
 
     Notes
     -----
-    Every member is inflated once, in chunks, and never held in memory whole.  Members named
-    ``*.xml``, ``*.rels`` and ``*.vml`` are parsed as XML; a DTD (even without entities), an
+    Every member is inflated once, in chunks, and never held in memory whole.  Members whose
+    content type (``[Content_Types].xml``) is XML, whatever their name, members named ``*.xml``,
+    ``*.rels`` and ``*.vml``, and members that begin with an XML declaration are parsed as
+    XML; a DTD (even without entities), an
     entity declaration or an external entity reference refuses the file.  ``.vml`` parts (legacy
     drawings for comments and form controls) are exempt from the well-formedness check, because
     Excel itself writes them with unclosed ``<br>`` tags; they are still refused if they contain
@@ -115,9 +118,12 @@ def check_xlsx(
     with archive:
         infos = archive.infolist()
         _check_directory(name, infos, max_total_bytes, max_member_bytes, max_ratio, max_members)
+        types = _content_types(name, archive, max_member_bytes)
         used = 0
         for info in infos:
-            used += _check_member(name, archive, info, max_member_bytes, max_total_bytes, used)
+            kind = types.get(info.filename)
+            used += _check_member(name, archive, info, max_member_bytes, max_total_bytes, used,
+                                  kind)
 
 
 def _check_directory(
@@ -162,6 +168,54 @@ def _check_directory(
         )
 
 
+def _content_types(name: str, archive: zipfile.ZipFile, max_member_bytes: int) -> dict:
+    """``{member: "xml" | "vml"}`` for every member whose content type says it is XML.
+
+    A part is read by its content type whatever its name: ``[Content_Types].xml`` gives each
+    part's type (an ``Override`` for the part, else the ``Default`` for its extension); a type
+    ending in ``+xml`` or ``/xml`` is XML, the VML drawing type is VML.
+    """
+    import defusedxml.ElementTree as DefusedET
+
+    info = archive.getinfo("[Content_Types].xml")
+    data = bytearray()
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                data += chunk
+                if len(data) > max_member_bytes:
+                    raise WorkbookError(
+                        f"{name}: refused: member '[Content_Types].xml' inflates past "
+                        f"{max_member_bytes:,} bytes (declared {info.file_size:,})")
+        root = DefusedET.fromstring(bytes(data), forbid_dtd=True)
+    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden):
+        raise WorkbookError(_dtd_message(name, "[Content_Types].xml")) from None
+    except WorkbookError:
+        raise
+    except Exception:  # malformed XML or a broken member: reported by the member checks
+        return {}
+    defaults, overrides = {}, {}
+    for el in root:
+        tag = el.tag.rpartition("}")[2]
+        kind = (el.get("ContentType") or "").strip().lower()
+        if tag == "Default" and el.get("Extension"):
+            defaults[el.get("Extension").lower()] = kind
+        elif tag == "Override" and el.get("PartName"):
+            overrides[el.get("PartName").lstrip("/").lower()] = kind
+    out = {}
+    for member in archive.namelist():
+        kind = overrides.get(member.lower())
+        if kind is None:
+            kind = defaults.get(member.rpartition(".")[2].lower() if "." in member else "")
+        if not kind:
+            continue
+        if kind == _VML_TYPE:
+            out[member] = "vml"
+        elif kind.endswith(("+xml", "/xml")):
+            out[member] = "xml"
+    return out
+
+
 def _check_member(
     name: str,
     archive: zipfile.ZipFile,
@@ -169,17 +223,24 @@ def _check_member(
     max_member_bytes: int,
     max_total_bytes: int,
     used: int,
+    kind: str | None = None,
 ) -> int:
-    """Inflate one member in chunks (parsing it if it is XML) and return its inflated size."""
+    """Inflate one member in chunks (parsing it if it is XML) and return its inflated size.
+
+    A member is XML when its content type says so (`kind`), when its name ends in ``.xml``,
+    ``.rels`` or ``.vml``, or when its bytes begin with an XML declaration.
+    """
     member = info.filename
-    is_xml = member.lower().endswith(_XML_SUFFIXES)
-    is_vml = member.lower().endswith(".vml")
+    is_vml = kind == "vml" or member.lower().endswith(".vml")
+    is_xml = is_vml or kind == "xml" or member.lower().endswith(_XML_SUFFIXES)
     parser = _new_parser() if is_xml else None
     kept = bytearray() if is_vml else None
     size = 0
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
+                if size == 0 and parser is None and _looks_like_xml(chunk):
+                    parser = _new_parser()
                 size += len(chunk)
                 if size > max_member_bytes:
                     raise WorkbookError(
@@ -221,6 +282,14 @@ def _check_member(
     except OSError as exc:
         raise WorkbookError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
     return size
+
+
+def _looks_like_xml(chunk: bytes) -> bool:
+    """True when a part's first bytes are an XML declaration or a DTD (any name, any type)."""
+    head = chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").lstrip().encode()
+    return head.startswith((b"<?xml", b"<!DOCTYPE", b"<!ENTITY"))
 
 
 def _read_rest(

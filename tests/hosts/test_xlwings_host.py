@@ -74,3 +74,11 @@ def test_a_defect_is_not_a_traceback(udfs, monkeypatch):
     broken = Broken(**{**entry.__dict__, "func": lambda benefit, cost: 1 / 0})
     udf = xlwings_host.make_udf(broken)
     assert udf(1, 2) == "#VALUE! internal error in CVP_ROI: ZeroDivisionError"
+
+
+def test_omitted_optional_arguments_are_missing(udfs):
+    # =CVP_CASE_STATS(B1:B3,,,"count"): xlwings hands the empty arguments over as None or
+    # [[None]]; hand count of the three values: 3
+    values = [[52000.0], [31000.0], [18500.0]]
+    assert udfs.CVP_CASE_STATS(values, None, None, "count") == 3
+    assert udfs.CVP_CASE_STATS(values, [[None]], None, "count") == 3

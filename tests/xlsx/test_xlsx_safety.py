@@ -341,3 +341,28 @@ def test_a_corrupt_member(tmp_path):
     assert str(err.value) == (
         f"{path}: not a valid .xlsx file: member {SHEET!r} is corrupt or truncated"
     )
+
+
+def test_a_part_is_read_by_its_content_type_whatever_its_name(tmp_path):
+    """An entity declaration in a worksheet part named sheet1.bin is refused all the same."""
+    import zipfile as _zip
+
+    from cvp_xl.xlsx.safety import check_xlsx as _check
+
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "aaaa">]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&a;</t></is></c></row>'
+            '</sheetData></worksheet>')
+    path = tmp_path / "renamed.xlsx"
+    with _zip.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.bin" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'))
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.bin", bomb.replace('<?xml version="1.0"?>', ""))
+    with pytest.raises(WorkbookError) as info:
+        _check(path)
+    assert str(info.value) == (f"{path}: refused: 'xl/worksheets/sheet1.bin' declares a DTD or "
+                               "XML entities (possible entity-expansion attack)")
