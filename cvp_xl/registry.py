@@ -227,6 +227,7 @@ _MODULES: Sequence[str] = (
     "cvp_xl.catalog.pricing",
     "cvp_xl.catalog.documentation",
     "cvp_xl.catalog.wordeq",
+    "cvp_xl.catalog.research",
 )
 
 

@@ -34,7 +34,8 @@ from cvp_xl.workbooks import example
 
 __all__ = ["Check", "check_books", "run_demo", "EXAMPLE_MODULES"]
 
-EXAMPLE_MODULES = ("pricing", "positioning", "case_histories", "tracker", "wordeq_library")
+EXAMPLE_MODULES = ("pricing", "positioning", "case_histories", "tracker", "wordeq_library",
+                   "research", "pilot")
 FORMULAS, LIBREOFFICE = "formulas engine", "LibreOffice"
 
 

@@ -71,7 +71,7 @@ def test_recalc_then_strict(book, tmp_path):
     out = tmp_path / "out.xlsx"
     result = run("recalc", book, "-o", out)
     assert result.exit_code == 0
-    assert result.stdout == f"{out}: 2 formula cells computed, 1 with errors\n"
+    assert result.stdout == f"{out}: 2 formula cells: 1 computed, 0 kept (not recomputed), 1 error\n"
     assert result.stderr == ("  Sheet!B2: #DIV/0! (CVP_ROI: cost: is 0; ROI = (benefit - cost) "
                              "/ cost needs a non-zero cost)\n")
     assert openpyxl.load_workbook(out, data_only=True).active["B1"].value == 3

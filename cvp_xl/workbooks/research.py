@@ -1,0 +1,931 @@
+"""Customer value research: the findings table and the research workbook.
+
+A research table holds one observation per row: what was measured for one calculator input
+at one customer, how, when and by whom (DOMAIN.md §3).  Columns, in any order, headers in any
+case:
+
+==============  ===========================================================  ========
+column          holds                                                        required
+==============  ===========================================================  ========
+customer        the customer the figure was measured at                      yes
+segment         its market segment                                           yes
+input           the calculator input the figure is for (the spec's name)     yes
+method          one of :data:`~cvp_xl.domain.research.METHODS`               yes
+value           the measured value, a number in the input's unit             yes
+unit            the unit of the value; must be the input's unit              yes
+date            when it was measured (a date, or text ``YYYY-MM-DD``)        yes
+measured by     who measured it                                              yes
+reference       where the figure is written down (a report, a file)          no
+==============  ===========================================================  ========
+
+:func:`read_findings` reads a CSV file, or an .xlsx workbook (its table named
+``Observations``, its only table, or else its first sheet with headers in row 1), and checks
+every row against the calculator spec: an unknown input (with a suggestion), a unit that is not
+the input's, a value outside the input's allowed range (the spec's ``min`` and ``max``), a date
+in the future, a blank required cell, an unknown method.  Every bad cell is reported at once,
+by row (CSV: line) and column, in a :class:`FindingsError`.  Inputs match the spec's names (or
+an earlier name under ``was:``) ignoring case and surrounding spaces; units ignoring case and
+surrounding spaces.  Rows blank in every column are skipped.
+
+:func:`build` writes the research workbook from a research spec (``workbooks/research/*.yaml``):
+
+``Observations``
+    The findings as an Excel table (inputs, with lists for input and method), room for more
+    rows, and per row a check (``ok`` or the first problem) and the helper columns the
+    summaries read.
+``Summary``
+    Per input of the calculator: n, customers, observations per method, first and last date,
+    low, base and high by the percentile rule (yellow cells; Excel's ``PERCENTILE.INC``), the
+    median, the spread (high - low), and the source text ``cvp-xl research`` writes into the spec.
+``Segments``
+    The same per input and segment (n, low, base, high, median).
+``Drivers``
+    Survey importance ratings (one row per respondent), each respondent's weights (summing to
+    100), the weights per segment with their spread (sample standard deviation), and the
+    customer value map of each segment's weights (``CVP_VALUE_MAP``'s translation).
+
+Share-safe formulas only; every value is computed in Python (:mod:`cvp_xl.domain.research`)
+and stored with its formula by :class:`~cvp_xl.workbooks.book.Book`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from cvp_xl.domain import positioning
+from cvp_xl.domain import research as rs
+from cvp_xl.errors import CvpError, CvpValueError, ProblemsError, RowProblem, WorkbookError
+from cvp_xl.workbooks import example
+from cvp_xl.workbooks.book import Book, native
+from cvp_xl.workbooks.spec_fields import field as _get
+from cvp_xl.workbooks.spec_fields import read_mapping, text_field
+from cvp_xl.workbooks.style import (
+    BOLD,
+    NOTE_FONT,
+    TITLE_FONT,
+    as_input,
+    header,
+    label,
+    protect,
+    validation,
+)
+from cvp_xl.xlsx import tables
+from cvp_xl.xlsx.write import fit_to_page_width, set_value
+
+__all__ = [
+    "COLUMNS",
+    "HEADERS",
+    "REQUIRED",
+    "TABLE",
+    "Observation",
+    "FindingsError",
+    "RatingsError",
+    "read_findings",
+    "check_findings",
+    "Ratings",
+    "read_ratings",
+    "positioning_attributes",
+    "load_research_spec",
+    "build",
+    "build_example_workbooks",
+    "EXAMPLES",
+]
+
+EXAMPLES = example("research")
+
+#: The columns of a research table, in the order a new table lists them.
+COLUMNS = ("customer", "segment", "input", "method", "value", "unit", "date", "measured by",
+           "reference")
+HEADERS = {c: c[0].upper() + c[1:] for c in COLUMNS}
+REQUIRED = COLUMNS[:-1]
+#: Columns the research workbook adds to its table (formulas); ignored when reading.
+HELPERS = ("check", "input row", "counted value", "counted date", "new customer")
+TABLE = "Observations"
+ROOM = 30  # blank rows left in the table for more observations
+
+_EXPECTED = {
+    "customer": "a customer name",
+    "segment": "a segment",
+    "input": "a calculator input",
+    "method": f"one of {', '.join(rs.METHODS)}",
+    "value": "a number",
+    "unit": "a unit",
+    "date": "a date",
+    "measured by": "who measured it",
+}
+
+
+class FindingsError(ProblemsError):
+    """A research table with bad rows; ``problems`` lists every bad cell."""
+
+    headline = " in the research findings:"
+
+
+class RatingsError(ProblemsError):
+    """An importance-ratings table with bad rows; ``problems`` lists every bad cell."""
+
+    headline = " in the importance ratings:"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One checked row of a research table; ``input`` is spelled as in the spec."""
+
+    row: int
+    customer: str
+    segment: str
+    input: str
+    method: str
+    value: float
+    unit: str
+    date: dt.date
+    measured_by: str
+    reference: str = ""
+
+
+def _key(text) -> str:
+    """How names, units and methods compare: case and surrounding spaces ignored."""
+    return str(text).strip().casefold()
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _pick_table(found: list[tables.TableInfo]) -> tables.TableInfo | None:
+    for t in found:
+        if t.name.casefold() == TABLE.casefold():
+            return t
+    return found[0] if len(found) == 1 else None
+
+
+def _raw_rows(path: str) -> tuple[list, list[list], int, str]:
+    """Headers, body rows, the number of the first body row, and how rows are named."""
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+        info = _pick_table(tables.find_tables(path))
+        if info is not None:
+            from openpyxl.utils.cell import range_boundaries
+
+            min_col, min_row, max_col, max_row = range_boundaries(info.ref)
+            rows = tables.read_block(path, info.sheet, min_row, max_row - info.totals_rows,
+                                     min_col, max_col)
+            return list(rows[0]), [list(r) for r in rows[1:]], min_row + 1, "row"
+        rows = tables.read_rows(path)
+        return (list(rows[0]) if rows else []), [list(r) for r in rows[1:]], 2, "row"
+    frame = tables.read_table(path)
+    return list(frame.columns), frame.to_numpy(dtype=object).tolist(), 2, "line"
+
+
+def read_findings(path: str | os.PathLike, spec=None, today: dt.date | None = None
+                  ) -> list[Observation]:
+    """Read and check a research table (CSV or .xlsx) against a calculator spec.
+
+    Parameters
+    ----------
+    path : path-like
+        The findings: a CSV file (UTF-8, dates as ``YYYY-MM-DD``) or an .xlsx workbook, such
+        as the research workbook (:func:`build`).
+    spec : cvp_xl.workbooks.calculator.spec.Spec, optional
+        The calculator the findings are for: inputs, units and allowed ranges are checked
+        against it.  Without it only the form of each row is checked.
+    today : datetime.date, optional
+        Dates after it are refused (default: today).
+
+    Returns
+    -------
+    list of Observation
+        In table order.
+
+    Raises
+    ------
+    FindingsError
+        Every bad cell, by row (CSV: line) and column; nothing is returned.
+    cvp_xl.errors.WorkbookError
+        The file is missing, refused or not a table.
+    """
+    source = os.fspath(path)
+    if not os.path.exists(source):
+        raise WorkbookError(f"{source}: no such file")
+    headers, body, first, where = _raw_rows(source)
+    match = tables.match_headers(headers, COLUMNS + HELPERS)
+    header_row = first - 1
+    problems = [RowProblem(header_row, str(h), "appears twice" if why == "repeated" else
+                           f"not a research column (expected: {', '.join(COLUMNS)})", where)
+                for _, h, why in match.extra if not tables.is_blank(h)]
+    problems += [RowProblem(header_row, col, "missing from the header row", where)
+                 for col in match.missing if col in REQUIRED]
+    if problems:
+        raise FindingsError(problems, source)
+    rows = []
+    for k, cells in enumerate(body):
+        raw = {c: (cells[match.positions[c]] if c in match.positions
+                   and match.positions[c] < len(cells) else None) for c in COLUMNS}
+        rows.append((first + k, raw))
+    observations, problems = check_findings(rows, spec, today, where)
+    if problems:
+        raise FindingsError(problems, source)
+    return observations
+
+
+def _input_names(spec) -> dict[str, str]:
+    """Spec input names (and earlier names under ``was:``) by key, to the current name."""
+    names: dict[str, str] = {}
+    for i in spec.inputs:
+        names.setdefault(_key(i.name), i.name)
+    for i in spec.inputs:
+        for old in i.was:
+            names.setdefault(_key(old), i.name)
+    return names
+
+
+def _range_text(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo:g} to {hi:g}"
+    return f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+
+
+def check_findings(rows: Sequence[tuple[int, dict]], spec=None, today: dt.date | None = None,
+                   where: str = "row") -> tuple[list[Observation], list[RowProblem]]:
+    """Check raw rows (``(row number, {column: cell value})``) of a research table.
+
+    Returns the observations of the good rows and every problem, by row and then in column
+    order.  See :func:`read_findings`.
+    """
+    today = today or dt.date.today()
+    names = _input_names(spec) if spec is not None else None
+    spec_name = Path(getattr(spec, "path", "the spec")).name
+    methods = {_key(m): m for m in rs.METHODS}
+    out, problems = [], []
+    for number, raw in rows:
+        if all(tables.is_blank(raw.get(c)) for c in COLUMNS):
+            continue
+        found: list[RowProblem] = []
+
+        def bad(col, message, number=number, found=found):
+            found.append(RowProblem(number, col, message, where))
+
+        text = {}
+        for col in ("customer", "segment", "input", "method", "unit", "measured by",
+                    "reference"):
+            value = raw.get(col)
+            t = tables.as_text(value, strip=True)
+            if t is None and not tables.is_blank(value):
+                bad(col, f"expected {_EXPECTED.get(col, 'text')}, got {tables.shown(value)}")
+            elif t is None and col in REQUIRED:
+                bad(col, f"expected {_EXPECTED[col]}, got a blank cell")
+            text[col] = t
+        name = text["input"]
+        item = None
+        if name is not None and names is not None:
+            current = names.get(_key(name))
+            if current is None:
+                close = difflib.get_close_matches(name, [i.name for i in spec.inputs], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (not in {spec_name})"
+                bad("input", f"unknown input {name!r}{hint}")
+            else:
+                name, item = current, spec.input(current)
+        method = text["method"]
+        if method is not None:
+            method = methods.get(_key(method))
+            if method is None:
+                bad("method", f"expected {_EXPECTED['method']}, got {text['method']!r}")
+        value = tables.as_number(raw.get("value"))
+        if value is None and not tables.is_blank(raw.get("value")):
+            bad("value", f"expected a number, got {tables.shown(raw.get('value'))}")
+        elif value is None:
+            bad("value", "expected a number, got a blank cell")
+        elif item is not None and ((item.min is not None and value < item.min)
+                                   or (item.max is not None and value > item.max)):
+            bad("value", f"{value:g} is outside the allowed range of {item.name!r} "
+                         f"({_range_text(item.min, item.max)}, {item.unit})")
+        unit = text["unit"]
+        if item is not None and unit is not None and _key(unit) != _key(item.unit):
+            bad("unit", f"{unit!r} does not match the unit of {item.name!r} ({item.unit})")
+        day = tables.as_date(raw.get("date"))
+        if day is None:
+            got = tables.shown(raw.get("date")) if not tables.is_blank(raw.get("date")) \
+                else "a blank cell"
+            bad("date", f"expected a date (YYYY-MM-DD), got {got}")
+        elif day > today:
+            bad("date", f"{day.isoformat()} is in the future (today is {today.isoformat()})")
+        order = {c: k for k, c in enumerate(COLUMNS)}
+        found.sort(key=lambda p: order[p.column])
+        problems += found
+        if not found:
+            out.append(Observation(number, text["customer"], text["segment"], name, method,
+                                   value, unit, day, text["measured by"],
+                                   text["reference"] or ""))
+    return out, problems
+
+
+# -- importance ratings --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Survey importance ratings: one row per respondent, one column per driver."""
+
+    drivers: tuple[str, ...]
+    respondents: tuple[str, ...]
+    customers: tuple[str, ...]
+    segments: tuple[str, ...]
+    ratings: tuple[tuple[float, ...], ...]
+
+
+_RATING_KEYS = ("respondent", "customer", "segment")
+
+
+def read_ratings(path: str | os.PathLike, scale: tuple[float, float] | None = None) -> Ratings:
+    """Read and check importance ratings: columns respondent, customer, segment, then one column
+    per value driver (its header is the driver's name).
+
+    Ratings are numbers (0 or more; within ``scale`` when given, e.g. ``(1, 10)``), none blank.
+
+    Raises
+    ------
+    RatingsError
+        Every bad cell, by row (CSV: line) and column.
+    """
+    source = os.fspath(path)
+    if not os.path.exists(source):
+        raise WorkbookError(f"{source}: no such file")
+    headers, body, first, where = _raw_rows(source)
+    keys = [tables.header_key(h) for h in headers]
+    problems = [RowProblem(first - 1, k, "missing from the header row", where)
+                for k in _RATING_KEYS if k not in keys]
+    drivers = [(j, tables.as_text(h, strip=True)) for j, (h, k) in enumerate(zip(headers, keys))
+               if k not in _RATING_KEYS and not tables.is_blank(h)]
+    if not drivers:
+        problems.append(RowProblem(first - 1, "drivers", "expected one column per value driver "
+                                   "after respondent, customer and segment", where))
+    if problems:
+        raise RatingsError(problems, source)
+    pos = {k: keys.index(k) for k in _RATING_KEYS}
+    lo, hi = scale if scale is not None else (0.0, None)
+    rows, problems = [], []
+    for k, cells in enumerate(body):
+        number = first + k
+        if all(tables.is_blank(v) for v in cells):
+            continue
+        texts = []
+        for key in _RATING_KEYS:
+            t = tables.as_text(cells[pos[key]], strip=True)
+            if t is None:
+                problems.append(RowProblem(number, key, f"expected a {key}, got "
+                                           f"{tables.shown(cells[pos[key]])}", where))
+            texts.append(t)
+        values = []
+        for j, driver in drivers:
+            x = tables.as_number(cells[j])
+            if x is None:
+                problems.append(RowProblem(number, driver, "expected a rating, got "
+                                           f"{tables.shown(cells[j])}", where))
+            elif x < lo or (hi is not None and x > hi):
+                allowed = f"{lo:g} to {hi:g}" if hi is not None else f"{lo:g} or more"
+                problems.append(RowProblem(number, driver, f"{x:g} is outside the rating "
+                                           f"scale ({allowed})", where))
+            values.append(x)
+        if not any(p.row == number for p in problems):
+            if sum(values) == 0:
+                problems.append(RowProblem(number, drivers[0][1], "every rating is 0; at "
+                                           "least one must be above 0", where))
+            rows.append((*texts, tuple(values)))
+    if problems:
+        raise RatingsError(problems, source)
+    if not rows:
+        raise RatingsError([RowProblem(first, "respondent", "no ratings", where)], source)
+    return Ratings(tuple(d for _, d in drivers), *(tuple(r[i] for r in rows) for i in range(4)))
+
+
+def positioning_attributes(ratings: Ratings, segment: str | None = None) -> list[dict]:
+    """The ``value_map`` attributes of a positioning spec (:mod:`cvp_xl.workbooks.positioning`)
+    from importance ratings: each driver with its weight, for one segment (case and surrounding
+    spaces ignored) or for every respondent.
+
+    >>> r = Ratings(("Uptime", "Energy"), ("R1", "R2"), ("A", "B"), ("Food", "Drinks"),
+    ...             ((1.0, 1.0), (3.0, 1.0)))
+    >>> positioning_attributes(r, "food"), positioning_attributes(r)
+    ([{'name': 'Uptime', 'weight': 50.0}, {'name': 'Energy', 'weight': 50.0}], \
+[{'name': 'Uptime', 'weight': 62.5}, {'name': 'Energy', 'weight': 37.5}])
+    """
+    groups = rs.segment_weights([list(r) for r in ratings.ratings], list(ratings.segments))
+    key = "All" if segment is None else " ".join(segment.split()).casefold()
+    for g in groups:
+        if (g.segment == "All" if segment is None else g.segment.casefold() == key):
+            return [{"name": d, "weight": w} for d, w in zip(ratings.drivers, g.weights)]
+    raise CvpValueError(f"segment: no respondents in {segment!r} (segments: "
+                        f"{', '.join(g.segment for g in groups[:-1])})")
+
+
+# -- the research spec ---------------------------------------------------------------------------
+
+
+def load_research_spec(spec=None) -> dict:
+    """Read a research spec (a dict or a YAML path; default ``workbooks/research/linecare.yaml``).
+
+    Keys: ``title``; ``calculator`` (the calculator spec, relative to the research spec);
+    ``findings`` (the research table); ``percentiles`` (default ``P25/P50/P75``);
+    ``min_n`` (observations needed before an input's low, base and high are set; default 3);
+    ``drivers``: ``ratings`` (the importance ratings), ``scale`` ([low, high]), and
+    ``value_map``: ``scores`` (name: one score per driver) for two offerings, ours first and
+    the reference second.  File names are relative to the spec's folder (to
+    ``workbooks/research/`` for a spec given as a dict).
+    """
+    from cvp_xl.workbooks.calculator.spec import load_spec
+
+    data, where = read_mapping(spec, EXAMPLES / "linecare.yaml")
+    base = Path(spec).parent if isinstance(spec, (str, os.PathLike)) else EXAMPLES
+
+    def path_of(key, mapping=data, at=where):
+        return base / text_field(mapping, key, at)
+
+    out = {
+        "title": text_field(data, "title", where, "Customer value research"),
+        "calculator": load_spec(path_of("calculator")),
+        "findings": path_of("findings"),
+        "rule": rs.parse_rule(text_field(data, "percentiles", where, "P25/P50/P75")),
+        "min_n": int(_get(data, "min_n", where, 3)),
+    }
+    drivers = _get(data, "drivers", where, None)
+    out["drivers"] = None
+    if drivers is not None:
+        dwhere = f"{where}: drivers"
+        if not isinstance(drivers, dict):
+            raise CvpValueError(f"{dwhere}: expected ratings, scale and value_map")
+        scale = _get(drivers, "scale", dwhere, None)
+        if scale is not None and (not isinstance(scale, list) or len(scale) != 2):
+            raise CvpValueError(f"{dwhere}: scale: expected [lowest, highest], got {scale!r}")
+        ratings = read_ratings(path_of("ratings", drivers, dwhere),
+                               tuple(float(s) for s in scale) if scale else None)
+        vm = _get(drivers, "value_map", dwhere, None)
+        scores = None
+        if vm is not None:
+            vwhere = f"{dwhere}: value_map"
+            raw = _get(vm, "scores", vwhere)
+            if not isinstance(raw, dict) or len(raw) != 2:
+                raise CvpValueError(f"{vwhere}: scores: expected two offerings (ours first), "
+                                    "each with one score per driver")
+            scores = []
+            for name, values in raw.items():
+                if not isinstance(values, list) or len(values) != len(ratings.drivers):
+                    raise CvpValueError(f"{vwhere}: scores: {name}: expected "
+                                        f"{len(ratings.drivers)} scores, one per driver")
+                scores.append((str(name), [float(v) for v in values]))
+            try:
+                positioning.value_map([1] * len(ratings.drivers), scores[0][1], scores[1][1])
+            except CvpError as exc:
+                raise type(exc)(f"{vwhere}: {exc.message}") from None
+        out["drivers"] = {"ratings": ratings, "scores": scores}
+    return out
+
+
+# -- the workbook --------------------------------------------------------------------------------
+
+_OBS = "Observations"
+_FIRST = 2  # first observation row
+_VALUE_FMT = "General"  # values come in every unit
+_DATE_FMT = "yyyy-mm-dd"
+
+
+def _col(name: str) -> str:
+    return get_column_letter(list(COLUMNS + HELPERS).index(name) + 1)
+
+
+def _obs_range(name: str, last: int) -> str:
+    c = _col(name)
+    return f"{_OBS}!${c}${_FIRST}:${c}${last}"
+
+
+def _serial(day: dt.date) -> float:
+    return float(to_excel(dt.datetime.combine(day, dt.time())))
+
+
+class _Layout:
+    """Where the Summary sheet keeps the settings and the inputs."""
+
+    rule = ("$B$4", "$C$4", "$D$4")  # low, base, high percentiles (Summary)
+    min_n = "$B$5"
+    first = 8  # first input row on Summary
+
+    def __init__(self, inputs, last_obs: int):
+        self.inputs = inputs
+        self.last = self.first + len(inputs) - 1
+        self.last_obs = last_obs
+
+    def summary(self, col: str) -> str:
+        return f"Summary!${col}${self.first}:${col}${self.last}"
+
+
+def _check_value(raw: dict, inputs: dict, today: dt.date) -> str:
+    """What the Check column's formula gives for one row (see :func:`_check_formula`)."""
+    def text(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    if all(v is None or v == "" for v in raw.values()):  # COUNTA counts a space
+        return ""
+    if any(text(raw[c]) == "" for c in REQUIRED):
+        return "incomplete"
+    item = inputs.get(text(raw["input"]).casefold())
+    if item is None:
+        return "unknown input"
+    if text(raw["method"]).casefold() not in rs.METHODS:
+        return "unknown method"
+    value = raw["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "value is not a number"
+    if text(raw["unit"]).casefold() != item.unit.casefold():
+        return f"unit is not {item.unit}"
+    if (item.min is not None and value < item.min) or (item.max is not None and value > item.max):
+        return "outside the allowed range"
+    day = raw["date"]
+    if not isinstance(day, (dt.date, int, float)) or isinstance(day, bool):
+        return "date is not a date"
+    if isinstance(day, dt.date) and (day.date() if isinstance(day, dt.datetime) else day) > today:
+        return "date in the future"
+    return "ok"
+
+
+def _check_formula(r: int, lay: _Layout) -> str:
+    """``ok``, or the first problem of row ``r`` (:func:`_check_value` says the same)."""
+    cells = {c: f"${_col(c)}{r}" for c in COLUMNS}
+    at = f"${_col('input row')}{r}"  # the input's row among the Summary's inputs, 0 if none
+    units, lows, highs = (f"INDEX({lay.summary(c)},{at})" for c in "BCD")
+    methods = "{" + ",".join(f'"{m}"' for m in rs.METHODS) + "}"
+    first, last = _col(REQUIRED[0]), _col(REQUIRED[-1])  # the required columns, side by side
+    blank = f'SUMPRODUCT((TRIM(${first}{r}:${last}{r})="")*1)>0'
+    v = cells["value"]
+    return (f'=IF(COUNTA($A{r}:${_col("reference")}{r})=0,"",IF({blank},"incomplete",'
+            f'IF({at}=0,"unknown input",'
+            f'IF(ISERROR(MATCH(TRIM({cells["method"]}),{methods},0)),"unknown method",'
+            f'IF(NOT(ISNUMBER({v})),"value is not a number",'
+            f'IF(LOWER(TRIM({cells["unit"]}))<>LOWER({units}),"unit is not "&{units},'
+            f'IF(OR(AND(ISNUMBER({lows}),{v}<{lows}),AND(ISNUMBER({highs}),{v}>{highs})),'
+            f'"outside the allowed range",'
+            f'IF(NOT(ISNUMBER({cells["date"]})),"date is not a date",'
+            f'IF({cells["date"]}>TODAY(),"date in the future","ok")))))))))')
+
+
+def _observations(book: Book, ws, obs: list[Observation], lay: _Layout, spec_inputs,
+                  today: dt.date) -> None:
+    titles = [HEADERS[c] for c in COLUMNS] + [h[0].upper() + h[1:] for h in HELPERS]
+    for j, title in enumerate(titles, start=1):
+        label(ws.cell(1, j), title, BOLD)
+        ws.cell(1, j).alignment = Alignment(wrap_text=True, vertical="top")
+    widths = (24, 18, 44, 22, 12, 12, 12, 26, 34, 22, 8, 10, 12, 10)
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    inputs = {i.name.casefold(): i for i in spec_inputs}
+    seen: set[tuple[str, str]] = set()
+    for k in range(lay.last_obs - _FIRST + 1):
+        r = _FIRST + k
+        o = obs[k] if k < len(obs) else None
+        raw = dict.fromkeys(COLUMNS)
+        if o is not None:
+            raw = {"customer": o.customer, "segment": o.segment, "input": o.input,
+                   "method": o.method, "value": o.value, "unit": o.unit, "date": o.date,
+                   "measured by": o.measured_by, "reference": o.reference or None}
+        for j, c in enumerate(COLUMNS, start=1):
+            cell = ws.cell(r, j)
+            if raw[c] is not None:
+                set_value(cell, raw[c])
+            as_input(cell)
+            if c == "date":
+                cell.number_format = _DATE_FMT
+        check = _check_value(raw, inputs, today)
+        ok = check == "ok"
+        item = inputs.get(str(raw["input"] or "").strip().casefold())
+        book.formula(ws[f"{_col('input row')}{r}"],
+                     f'=IFERROR(MATCH(TRIM(${_col("input")}{r}),{lay.summary("A")},0),0)',
+                     0 if item is None else list(inputs.values()).index(item) + 1, "0")
+        book.formula(ws[f"{_col('check')}{r}"], _check_formula(r, lay), check)
+        c_chk = f"${_col('check')}"
+        book.formula(ws[f"{_col('counted value')}{r}"],
+                     f'=IF({c_chk}{r}="ok",${_col("value")}{r},0)', o.value if ok else 0)
+        book.formula(ws[f"{_col('counted date')}{r}"],
+                     f'=IF({c_chk}{r}="ok",${_col("date")}{r},0)',
+                     _serial(o.date) if ok else 0)
+        key = (o.input.casefold(), o.customer.casefold()) if ok else None
+        new = 1 if ok and key not in seen else 0
+        if ok:
+            seen.add(key)
+        ci, cc = _col("input"), _col("customer")
+        book.formula(ws[f"{_col('new customer')}{r}"],
+                     f'=IF({c_chk}{r}<>"ok",0,IF(SUMPRODUCT(({c_chk}${_FIRST}:{c_chk}{r}="ok")'
+                     f'*(TRIM(${ci}${_FIRST}:${ci}{r})=TRIM(${ci}{r}))'
+                     f'*(TRIM(${cc}${_FIRST}:${cc}{r})=TRIM(${cc}{r})))=1,1,0))', new, "0")
+    last_col = get_column_letter(len(titles))
+    table = Table(displayName=TABLE, ref=f"A1:{last_col}{lay.last_obs}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = "A2"
+    for helper in HELPERS[1:]:  # the numbers the summaries add up: plumbing, hidden
+        ws.column_dimensions[_col(helper)].hidden = True
+    input_list = validation(ws, "list", None, lay.summary("A"), None,
+                            "Choose one of the calculator's inputs (Summary, column A).")
+    input_list.add(f"{_col('input')}{_FIRST}:{_col('input')}{lay.last_obs}")
+    method_list = validation(ws, "list", None, f'"{",".join(rs.METHODS)}"', None,
+                             f"Choose one of: {', '.join(rs.METHODS)}.")
+    method_list.add(f"{_col('method')}{_FIRST}:{_col('method')}{lay.last_obs}")
+    date_check = validation(ws, "date", "greaterThanOrEqual", "1", None,
+                            "A date, e.g. 2026-05-31.")
+    date_check.add(f"{_col('date')}{_FIRST}:{_col('date')}{lay.last_obs}")
+
+
+def _percentile_formula(counted: str, cond: str, n: str, p: str) -> str:
+    """``PERCENTILE.INC`` of the counted values where ``cond`` is 1, without array entry.
+
+    The others are pushed past every value (+1E+300); with ``h = (n - 1) p / 100`` and
+    ``k = INT(h)``, one ``SMALL`` takes the k+1-th and k+2-th smallest (the k+1-th twice at the
+    top) and ``SUMPRODUCT`` weighs them ``1 - (h - k)`` and ``h - k``.
+    """
+    h = f"({n}-1)*{p}/100"
+    k = f"INT({h})"
+    return (f"SUMPRODUCT(SMALL({counted}+(1-{cond})*1E+300,{k}+1+{{0,1}}*({k}+1<{n})),"
+            f"{{1,0}}+{{-1,1}}*({h}-{k}))")
+
+
+def _quarter_formula(day: str) -> str:
+    return f'YEAR({day})&"-Q"&INT((MONTH({day})-1)/3+1)'
+
+
+def _source_formula(r: int, lay: _Layout) -> str:
+    """The provenance text of Summary row ``r`` (:func:`cvp_xl.domain.research.provenance`)."""
+    cols = [get_column_letter(7 + j) for j in range(len(rs.METHODS))]  # G..L
+    terms = []
+    for j, (method, col) in enumerate(zip(rs.METHODS, cols)):
+        one, several = rs.method_phrase(method, 1)[2:], rs.method_phrase(method, 2)[2:]
+        after = (f'COUNTIF({cols[j + 1]}{r}:{cols[-1]}{r},">0")' if j + 1 < len(cols) else "0")
+        terms.append(f'IF({col}{r}=0,"",{col}{r}&" "&IF({col}{r}=1,"{one}","{several}")'
+                     f'&IF({after}=0,"",IF({after}=1," and ",", ")))')
+    qa, qb = _quarter_formula(f"M{r}"), _quarter_formula(f"N{r}")
+    period = (f'IF({qa}={qb},{qa},IF(YEAR(M{r})=YEAR(N{r}),{qa}&"–Q"&INT((MONTH(N{r})-1)/3+1),'
+              f'{qa}&"–"&{qb}))')
+    low, base, high = lay.rule
+    rule = f'"P"&{low}&"/P"&{base}&"/P"&{high}'
+    return (f'=IF(E{r}=0,"",{"&".join(terms)}&" at "&F{r}&" customer"&IF(F{r}=1,"","s")'
+            f'&", "&{period}&", "&{rule})')
+
+
+_SUMMARY_HEAD = ["Input", "Unit", "Min", "Max", "n", "Customers",
+                 *[m[0].upper() + m[1:] for m in rs.METHODS],
+                 "First", "Last", "Low", "Base", "High", "Median", "Spread (high - low)",
+                 "Evidence", "Source (as cvp-xl research writes it)",
+                 "Spec now: low", "base", "high"]
+
+
+def _evidence_text(n: int, min_n: int) -> str:
+    if n == 0:
+        return "no evidence"
+    return "sets low, base and high" if n >= min_n else f"not enough (fewer than {min_n})"
+
+
+def _summary(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> None:
+    spec = s["calculator"]
+    label(ws["A1"], s["title"], TITLE_FONT)
+    label(ws["A2"], f"Evidence per input of the calculator '{spec.name}', from the "
+                    "Observations sheet (rows whose check is ok). Example figures, not facts.",
+          NOTE_FONT)
+    label(ws["A3"], "Percentiles for", BOLD)
+    for j, t in enumerate(("low", "base", "high")):
+        label(ws.cell(3, 2 + j), t, BOLD)
+    label(ws["A4"], "Percentile rule (Excel's PERCENTILE.INC)")
+    for j, p in enumerate(s["rule"]):
+        book.input(ws.cell(4, 2 + j), p, "0.##")
+    label(ws["A5"], "Observations needed to set an input")
+    book.input(ws["B5"], s["min_n"], "0")
+    validation(ws, "decimal", "between", "0", "100", "A percentile from 0 to 100.").add("B4:D4")
+    validation(ws, "whole", "greaterThanOrEqual", "1", None, "A whole number, 1 or more."
+               ).add("B5")
+    header(ws, lay.first - 1, 1, _SUMMARY_HEAD)
+    widths = [44, 12, 8, 8, 6, 10, *[11] * 6, 11, 11, 11, 11, 11, 11, 12, 24, 70, 10, 10, 10]
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    last = lay.last_obs
+    counted, ok = _obs_range("counted value", last), _obs_range("check", last)
+    dates, new = _obs_range("counted date", last), _obs_range("new customer", last)
+    inputs_col, methods_col = _obs_range("input", last), _obs_range("method", last)
+    low_p, base_p, high_p = lay.rule
+    for k, item in enumerate(spec.inputs):
+        r = lay.first + k
+        mine = [o for o in obs if o.input == item.name]
+        label(ws[f"A{r}"], item.name)
+        label(ws[f"B{r}"], item.unit)
+        if item.min is not None:
+            ws[f"C{r}"] = item.min
+        if item.max is not None:
+            ws[f"D{r}"] = item.max
+        cond = f'({ok}="ok")*(TRIM({inputs_col})=$A{r})'
+        n = len(mine)
+        ev = (rs.summarize([o.value for o in mine], [o.customer for o in mine],
+                           [o.method for o in mine], [o.date for o in mine], s["rule"])
+              if mine else None)
+        book.formula(ws[f"E{r}"], f"=SUMPRODUCT({cond})", n, "0")
+        book.formula(ws[f"F{r}"], f"=SUMPRODUCT({cond}*{new})", ev.customers if ev else 0, "0")
+        for j, method in enumerate(rs.METHODS):
+            col = get_column_letter(7 + j)
+            book.formula(ws[f"{col}{r}"],
+                         f'=SUMPRODUCT({cond}*(LOWER(TRIM({methods_col}))="{method}"))',
+                         sum(o.method == method for o in mine), "0")
+        x = f"{dates}+(1-{cond})*1E+300"
+        book.formula(ws[f"M{r}"], f'=IF(E{r}=0,"",SUMPRODUCT(SMALL({x},1)))',
+                     _serial(ev.first) if ev else "", _DATE_FMT)
+        book.formula(ws[f"N{r}"], f'=IF(E{r}=0,"",SUMPRODUCT(LARGE({dates}*{cond},1)))',
+                     _serial(ev.last) if ev else "", _DATE_FMT)
+        for col, p, v in (("O", low_p, "low"), ("P", base_p, "base"), ("Q", high_p, "high")):
+            book.formula(ws[f"{col}{r}"],
+                         f'=IF(E{r}=0,"",{_percentile_formula(counted, cond, f"E{r}", p)})',
+                         getattr(ev, v) if ev else "", _VALUE_FMT)
+        median = _percentile_formula(counted, cond, f"E{r}", "50")
+        book.formula(ws[f"R{r}"], f'=IF(E{r}=0,"",{median})', ev.median if ev else "",
+                     _VALUE_FMT)
+        book.formula(ws[f"S{r}"], f'=IF(E{r}=0,"",Q{r}-O{r})', ev.spread if ev else "",
+                     _VALUE_FMT)
+        book.formula(ws[f"T{r}"], f'=IF(E{r}=0,"no evidence",IF(E{r}>={lay.min_n},'
+                                  f'"sets low, base and high","not enough (fewer than "&'
+                                  f'{lay.min_n}&")"))', _evidence_text(n, s["min_n"]))
+        book.formula(ws[f"U{r}"], _source_formula(r, lay), rs.provenance(ev) if ev else "")
+        for col, v in (("V", item.low), ("W", item.base), ("X", item.high)):
+            ws[f"{col}{r}"] = v
+        ws[f"U{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = f"B{lay.first}"
+
+
+def _segments(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> None:
+    label(ws["A1"], "Evidence per input and segment", TITLE_FONT)
+    label(ws["A2"], "Low, base and high by the percentile rule on the Summary sheet, from the "
+                    "observations of each segment.", NOTE_FONT)
+    header(ws, 4, 1, ["Input", "Segment", "n", "Low", "Base", "High", "Median"])
+    for col, w in zip("ABCDEFG", (44, 24, 6, 12, 12, 12, 12)):
+        ws.column_dimensions[col].width = w
+    last = lay.last_obs
+    counted, ok = _obs_range("counted value", last), _obs_range("check", last)
+    inputs_col, segs = _obs_range("input", last), _obs_range("segment", last)
+    r = 5
+    for item in s["calculator"].inputs:
+        mine = [o for o in obs if o.input == item.name]
+        segments: dict[str, str] = {}
+        for o in mine:
+            segments.setdefault(o.segment.casefold(), o.segment)
+        for key, shown in segments.items():
+            group = [o.value for o in mine if o.segment.casefold() == key]
+            label(ws[f"A{r}"], item.name)
+            label(ws[f"B{r}"], shown)
+            cond = f'({ok}="ok")*(TRIM({inputs_col})=$A{r})*(TRIM({segs})=$B{r})'
+            book.formula(ws[f"C{r}"], f"=SUMPRODUCT({cond})", len(group), "0")
+            rules = (*zip(lay.rule, s["rule"]), ("50", 50.0))
+            for col, (p, percent) in zip("DEFG", rules):
+                at = p if p == "50" else f"Summary!{p}"
+                book.formula(ws[f"{col}{r}"],
+                             f'=IF(C{r}=0,"",{_percentile_formula(counted, cond, f"C{r}", at)})',
+                             rs.percentile(group, percent), _VALUE_FMT)
+            r += 1
+    if r == 5:
+        label(ws["A5"], "No observations yet.", NOTE_FONT)
+
+
+def _drivers(book: Book, ws, d: dict) -> None:
+    rt: Ratings = d["ratings"]
+    m = len(rt.drivers)
+    n = len(rt.ratings)
+    label(ws["A1"], "Value drivers: importance ratings and weights", TITLE_FONT)
+    label(ws["A2"], "Each respondent's ratings rescaled to sum to 100 (CVP_DRIVER_WEIGHTS), "
+                    "averaged per segment; spread = sample standard deviation.", NOTE_FONT)
+    head = 4
+    first, last = head + 1, head + n
+    w0 = 4 + m + 1  # first weight column (after a row-sum column)
+    header(ws, head, 1, ["Respondent", "Customer", "Segment", *rt.drivers, "Sum of ratings",
+                         *[f"Weight: {x}" for x in rt.drivers]])
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 24
+    ws.column_dimensions["C"].width = 20
+    for j in range(4, w0 + m + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 14
+    weights = rs.respondent_weights([list(r) for r in rt.ratings])
+    sum_col = get_column_letter(4 + m)
+    for i in range(n):
+        r = first + i
+        for j, v in enumerate((rt.respondents[i], rt.customers[i], rt.segments[i],
+                               *rt.ratings[i]), start=1):
+            book.input(ws.cell(r, j), v)
+        book.formula(ws[f"{sum_col}{r}"], f"=SUM(D{r}:{get_column_letter(3 + m)}{r})",
+                     sum(rt.ratings[i]), "0.##")
+        for j in range(m):
+            col = get_column_letter(w0 + j)
+            book.formula(ws[f"{col}{r}"], f"=100*{get_column_letter(4 + j)}{r}/${sum_col}{r}",
+                         float(weights[i, j]), "0.0")
+    validation(ws, "decimal", "greaterThanOrEqual", "0", None, "A rating of 0 or more."
+               ).add(f"D{first}:{get_column_letter(3 + m)}{last}")
+
+    # Weights per segment, then for all respondents.
+    s0 = last + 3
+    label(ws[f"A{s0 - 1}"], "Weights per segment (sum to 100)", BOLD)
+    header(ws, s0, 1, ["Segment", "Respondents", "", *rt.drivers, "",
+                       *[f"Spread: {x}" for x in rt.drivers]])
+    groups = rs.segment_weights([list(r) for r in rt.ratings], list(rt.segments))
+    seg_range = f"$C${first}:$C${last}"
+    for k, g in enumerate(groups):
+        r = s0 + 1 + k
+        every = g.segment == "All"
+        if every:
+            label(ws[f"A{r}"], "All", BOLD)
+            cond, count = "1", f"ROWS({seg_range})"
+        else:
+            label(ws[f"A{r}"], g.segment)
+            cond, count = f"(TRIM({seg_range})=$A{r})", f"SUMPRODUCT((TRIM({seg_range})=$A{r})*1)"
+        book.formula(ws[f"B{r}"], f"={count}", g.n, "0")
+        for j in range(m):
+            wcol = get_column_letter(w0 + j)
+            w_range = f"${wcol}${first}:${wcol}${last}"
+            mean_col, spread_col = get_column_letter(4 + j), get_column_letter(w0 + j)
+            book.formula(ws[f"{mean_col}{r}"], f"=SUMPRODUCT({cond}*{w_range})/$B{r}",
+                         g.weights[j], "0.0")
+            spread = "" if math.isnan(g.spread[j]) else g.spread[j]
+            book.formula(ws[f"{spread_col}{r}"],
+                         f'=IF($B{r}<2,"",SQRT(SUMPRODUCT({cond}*({w_range}-{mean_col}{r})^2)'
+                         f'/($B{r}-1)))', spread, "0.0")
+    seg_last = s0 + len(groups)
+
+    scores = d.get("scores")
+    if not scores:
+        return
+    v0 = seg_last + 3
+    label(ws[f"A{v0 - 1}"], "Customer value map of each segment's weights (Gale)", BOLD)
+    header(ws, v0, 1, ["Scores (performance)", "", "", *rt.drivers])
+    for k, (name, values) in enumerate(scores):
+        r = v0 + 1 + k
+        book.input(ws[f"A{r}"], name)
+        for j, v in enumerate(values):
+            book.input(ws.cell(r, 4 + j), v, "0.0")
+    ours, ref = v0 + 1, v0 + 2
+    last_driver = get_column_letter(3 + m)
+    q0 = v0 + 4
+    header(ws, q0, 1, ["Segment", f"Relative quality of {scores[0][0]} (100 = {scores[1][0]})"])
+    for k, g in enumerate(groups):
+        r, seg_row = q0 + 1 + k, s0 + 1 + k
+        book.formula(ws[f"A{r}"], f"=A{seg_row}", g.segment)
+        quality = positioning.value_map(list(g.weights), scores[0][1], scores[1][1])
+        book.formula(ws[f"B{r}"], native("CVP_VALUE_MAP", f"$D${seg_row}:${last_driver}${seg_row}",
+                                         f"$D${ours}:${last_driver}${ours}",
+                                         f"$D${ref}:${last_driver}${ref}"), quality, "0.0")
+
+
+def build(path, spec=None, today: dt.date | None = None) -> Path:
+    """Write the research workbook for a research spec, with formulas and their values.
+
+    Parameters
+    ----------
+    path : path-like
+        The .xlsx file to write (atomically; replaced if it exists).
+    spec : dict or path-like, optional
+        The research spec (default: ``workbooks/research/linecare.yaml``).
+    today : datetime.date, optional
+        The date that observations may not be after (default: today).
+
+    Raises
+    ------
+    FindingsError, RatingsError
+        The findings or the ratings have bad rows (nothing is written).
+    """
+    s = load_research_spec(spec)
+    today = today or dt.date.today()
+    spec_inputs = s["calculator"].inputs
+    obs = read_findings(s["findings"], s["calculator"], today)
+    book = Book()
+    ws = book.wb.active
+    ws.title = _OBS
+    lay = _Layout(spec_inputs, _FIRST + len(obs) + ROOM - 1)
+    _observations(book, ws, obs, lay, spec_inputs, today)
+    _summary(book, book.wb.create_sheet("Summary"), s, obs, lay)
+    _segments(book, book.wb.create_sheet("Segments"), s, obs, lay)
+    if s["drivers"] is not None:
+        _drivers(book, book.wb.create_sheet("Drivers"), s["drivers"])
+    for sheet in book.wb.worksheets[1:]:
+        protect(sheet)
+    fit_to_page_width(book.wb)
+    return book.save(path)
+
+
+def build_example_workbooks(out_dir) -> list[Path]:
+    """Build the research workbook for every research spec in ``workbooks/research/`` (the
+    ``pilot-*.yaml`` files there are :mod:`cvp_xl.workbooks.pilot`'s).
+
+    Each ``NAME.yaml`` becomes ``out_dir / "research-NAME.xlsx"``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [build(out / f"research-{p.stem}.xlsx", p)
+            for p in sorted(EXAMPLES.glob("*.yaml")) if not p.stem.startswith("pilot")]
