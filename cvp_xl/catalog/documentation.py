@@ -5,13 +5,121 @@ DOMAIN.md §4 (value case histories) and §5 (customer value management).
 
 from __future__ import annotations
 
+from cvp_xl.catalog.guards import (
+    CELL,
+    OMITTED,
+    SHAPE_NOTE,
+    amounts,
+    any_equal,
+    below,
+    columns,
+    elementwise,
+    first_failing,
+    kind,
+    literal_text,
+    rows,
+    same_size,
+    single,
+)
 from cvp_xl.domain import documentation
+from cvp_xl.domain.documentation import STATISTICS
 from cvp_xl.registry import Argument, Example, Function, register
 
 CATEGORY = "CVP Documentation"
-BLANK_NOTE = "Excel's arithmetic reads a blank cell as 0; the function refuses it"
-SHAPE_NOTE = ("ranges of different sizes: the native formula's element-by-element comparison "
-              "pads with #N/A in Excel")
+
+
+def _realization_native(d: str, p: str) -> str:
+    return elementwise(f"{d}/{p}", (d, p), (below(p), "#NUM!"), (any_equal(p, 0), "#DIV/0!"))
+
+
+def _statistic_checks(t: str) -> tuple[int | str, list]:
+    """The statistic's place in :data:`STATISTICS` (1 to 5, 0 for none) and its checks.
+
+    A literal or omitted statistic is known now: the formula computes that one statistic
+    (or is ``#VALUE!`` for a name that is not one).  A cell's statistic is matched when the
+    formula computes: an error passes on, a name that is not a statistic is ``#VALUE!``.
+    """
+    named = "mean" if kind(t) == OMITTED else literal_text(t)
+    if named is not None:
+        named = named.lower() or "mean"
+        return (STATISTICS.index(named) + 1 if named in STATISTICS else 0), []
+    names = "{" + ",".join(f'"{s}"' for s in STATISTICS) + "}"
+    places = "{" + ",".join(str(k) for k in range(1, len(STATISTICS) + 1)) + "}"
+    # "=" ignores case as the function does, and reads no wildcards (MATCH would: "m*")
+    index = f'SUMPRODUCT((IF({t}&""="","mean",{t})={names})*{places})'
+    return index, [single(t), (f"ISERROR({t})", t), (f"{index}=0", "#VALUE!")]
+
+
+def _quoted(text: str) -> str:
+    """A formula's string literal for ``text``."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _case_stats_native(values: str, segments: str | None = None, segment: str | None = None,
+                       statistic: str | None = None) -> str:
+    """The native formula of :func:`~cvp_xl.domain.documentation.case_stats`, share-safe.
+
+    The checks come first, in the function's order: the statistic, the values (numbers or
+    blank), then the segments (one per value) and the segment (one name, not blank).  A
+    segments argument that is one blank cell counts as none, as in the function.  Every
+    statistic is computed inside ``SUMPRODUCT`` so that no array entry is needed: with ``c``
+    1 for each selected value and 0 for the others, and ``x`` the values with the others
+    replaced by 1E+300, the median is ``(SMALL(x, INT((n+1)/2)) + SMALL(x, INT(n/2)+1)) / 2``,
+    min and max ``SMALL(x, 1)`` and ``SMALL(x, n)``.
+    """
+    v, g, s = values, segments, segment
+    index, checks = _statistic_checks(statistic)
+    if index == 0:
+        return "#VALUE!"  # a literal that is no statistic: the function refuses it first
+    checks.append(amounts(v))
+    named = literal_text(s)
+    if named is not None:  # a literal segment: only "" can be wrong, and always is
+        s = _quoted(named)
+    s_given = kind(s) != OMITTED
+    if kind(g) == OMITTED:
+        if s_given and named is None:  # a segment without segments is refused unless blank
+            checks += [single(s), (f'IFERROR({s}&""<>"",TRUE)', "#VALUE!")]
+        elif named:
+            return first_failing("#VALUE!", *checks)
+        chosen = f"ISNUMBER({v})*1"
+    elif kind(g) == CELL:  # one blank cell counts as no segments
+        if not s_given:
+            checks.append((f"NOT(ISBLANK({g}))", "#VALUE!"))
+            chosen = f"ISNUMBER({v})*1"
+        else:
+            given = f"NOT(ISBLANK({g}))"
+            checks += [
+                (f'AND(ISBLANK({g}),IFERROR({s}&""<>"",TRUE))', "#VALUE!"),
+                (f"AND({given},{rows(v)}*{columns(v)}<>1)", "#VALUE!"),
+                single(s),
+                (f"AND({given},ISERROR({s}))", s),
+                (f'AND({given},{s}&""="")', "#VALUE!"),
+            ]
+            chosen = f"IF(ISBLANK({g}),1,{g}={s})*ISNUMBER({v})"
+    else:
+        checks.append(same_size(v, g))
+        if not s_given or named == "":  # refused once the values and segments pair
+            return first_failing("#VALUE!", *checks)
+        if named is None:
+            checks += [single(s), (f"ISERROR({s})", s), (f'{s}&""=""', "#VALUE!")]
+        # a blank segment cell never matches, though Excel finds blank = 0 and blank = FALSE
+        blank_cells = "" if named else f'*({g}<>"")'
+        chosen = f"({g}={s}){blank_cells}*ISNUMBER({v})"
+    c = f"({chosen})"
+    n = f"SUMPRODUCT({chosen})"
+    x = f"{v}*{c}+(1-{c})*1E+300"
+    branches = (
+        n,
+        f"SUMPRODUCT({c}*{v})/{n}",
+        f"SUMPRODUCT(SMALL({x},INT(({n}+1)/2))+SMALL({x},INT({n}/2)+1))/2",
+        f"SUMPRODUCT(SMALL({x},1))",
+        f"SUMPRODUCT(SMALL({x},{n}))",
+    )
+    if isinstance(index, int):
+        body = branches[index - 1]
+    else:
+        body = f"CHOOSE({index},{','.join(branches)})"
+    return first_failing(body, *checks, (f"{n}=0", "NA()"))
 
 register(Function(
     name="CVP_REALIZATION",
@@ -27,7 +135,7 @@ register(Function(
         Argument("promised", "Value promised for the same period (from the calculator), >= 0"),
     ),
     elementwise=True,
-    native=lambda d, p: f"IF({p}<0,#NUM!,{d}/{p})",
+    native=_realization_native,
     examples=(
         Example((45_000, 60_000), 0.75, "hand: 45000 / 60000 = 0.75, i.e. 75 % realized"),
         Example((-6_000, 40_000), -0.15,
@@ -43,8 +151,7 @@ register(Function(
         Example(("about 40k", 60_000), "#VALUE!", "text is not an amount of money",
                 message="documented: expected a number, got 'about 40k'"),
         Example((None, 60_000), "#VALUE!", "a blank documented value is refused, not read as 0",
-                message="documented: expected a number, got a blank cell",
-                native=False, native_note=BLANK_NOTE),
+                message="documented: expected a number, got a blank cell"),
     ),
 ))
 
@@ -70,7 +177,7 @@ register(Function(
         Argument("statistic", "count, mean, median, min or max (default mean)", kind="text",
                  optional=True),
     ),
-    native=documentation.case_stats_native,
+    native=_case_stats_native,
     examples=(
         Example((_VALUES,), 35_375.0,
                 "hand: blank skipped; (52000 + 31000 + 18500 + 40000) / 4 = 141500 / 4 = 35375"),
@@ -105,8 +212,6 @@ register(Function(
                 native=False, native_note=SHAPE_NOTE),
         Example((_VALUES, _SEGMENTS, None), "#VALUE!",
                 "a blank segment is refused, not matched against blank segments",
-                message="segment: expected a segment name, got a blank cell",
-                native=False,
-                native_note="the native comparison segments = blank matches blank segments"),
+                message="segment: expected a segment name, got a blank cell"),
     ),
 ))

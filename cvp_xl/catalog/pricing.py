@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from cvp_xl.catalog.guards import (
+    above,
+    amounts,
+    any_equal,
+    any_pair,
+    at_most,
+    below,
+    either,
+    elementwise,
+    first_failing,
+    numbers,
+    same_size,
+    scalars,
+    single,
+    static_shape,
+)
 from cvp_xl.domain import positioning, pricing
-from cvp_xl.registry import Argument, Example, Function, register
+from cvp_xl.registry import Argument, Example, Function, NoTranslation, register
 
 PRICING = "CVP Pricing"
 POSITIONING = "CVP Positioning"
-NEGATIVE_NOTE = "native arithmetic accepts a negative amount; the function refuses it"
-SUM_NOTE = "SUM adds a negative amount and ignores text; the function refuses both"
-RANGE_NOTE = "native arithmetic computes with an economic value below the reference value; " \
-             "the function refuses it"
-SHARE_NOTE = "native arithmetic accepts a share outside 0 to 1; the function refuses it"
-TOLERANCE_NOTE = "the native IF reads a negative tolerance as 'nothing is parity'; " \
-                 "the function refuses it"
-SHAPE_NOTE = "SUMPRODUCT over ranges of different sizes gives #VALUE! without a reason"
-
 FAVORABLE, CONTENTION = "favorable difference", "contention"
 
 
@@ -25,8 +32,57 @@ def _side(view: str, tol: str) -> str:
 
 def _point_type_native(s: str, c: str, t: str) -> str:
     side_s = _side(s, t)
-    return (f'IF({side_s}={_side(c, t)},CHOOSE({side_s}+2,"unfavorable difference","parity",'
+    body = (f'IF({side_s}={_side(c, t)},CHOOSE({side_s}+2,"unfavorable difference","parity",'
             f'"favorable difference"),"contention")')
+    return scalars(body, (s, c, t), (below(t), "#NUM!"))
+
+
+def _reference_value_native(p: str, u: str) -> str:
+    return elementwise(f"{p}*{u}", (p, u), (either(below(p), at_most(u)), "#NUM!"))
+
+
+def _eve_native(r: str, pos: str, neg: str) -> str:
+    """Reference value, then each list: not a number (#VALUE!), then a negative (#NUM!)."""
+    return first_failing(f"{r}+SUM({pos})-SUM({neg})", single(r), numbers(r), (below(r), "#NUM!"),
+                         amounts(pos), (below(pos), "#NUM!"), amounts(neg), (below(neg), "#NUM!"))
+
+
+def _price_range_native(r: str, e: str) -> str:
+    return scalars(f"IF({{1,0}},{r},{e})", (r, e),
+                   (either(below(r), any_pair(e, "<", r, always=True)), "#NUM!"))
+
+
+def _value_capture_native(p: str, r: str, e: str) -> str:
+    return elementwise(f"({p}-{r})/({e}-{r})", (p, r, e),
+                       (either(below(p), below(r), any_pair(e, "<", r, always=True)), "#NUM!"),
+                       (any_pair(e, "=", r), "#DIV/0!"))
+
+
+def _price_for_share_native(r: str, e: str, s: str) -> str:
+    return elementwise(f"{e}-{s}*({e}-{r})", (r, e, s),
+                       (either(below(r), any_pair(e, "<", r, always=True), below(s),
+                               above(s, 1)), "#NUM!"))
+
+
+def _value_map_native(w: str, s: str, a: str) -> str:
+    """Gale's score; a weight sum of 0 or a competitor score of 0 fail in the arithmetic.
+
+    The function pairs the items of its three ranges in reading order, whatever their shapes;
+    ``SUMPRODUCT`` only pairs ranges of one shape.  Ranges of as many cells in different
+    shapes (a row and a column) have no translation.
+    """
+    shapes = [static_shape(x) for x in (w, s, a)]
+    if None not in shapes and len(set(shapes)) > 1 and len({r * c for r, c in shapes}) == 1:
+        raise NoTranslation("CVP_VALUE_MAP", "weights, scores_s and scores_a hold as many cells "
+                            "in different shapes, and the native SUMPRODUCT pairs ranges of one "
+                            "shape only")
+    return first_failing(f"SUMPRODUCT({w},{s}/{a})*100/SUM({w})", numbers(w, s, a),
+                         same_size(w, s, a), (either(below(w), below(s), below(a)), "#NUM!"))
+
+
+def _relative_price_native(ps: str, pa: str) -> str:
+    return elementwise(f"100*{ps}/{pa}", (ps, pa), (either(below(ps), below(pa)), "#NUM!"),
+                       (any_equal(pa, 0), "#DIV/0!"))
 
 
 # -- pricing -----------------------------------------------------------------------------------
@@ -46,7 +102,7 @@ register(Function(
                  "How many units of the alternative one unit of ours replaces (above 0)"),
     ),
     elementwise=True,
-    native=lambda p, u: f"{p}*{u}",
+    native=_reference_value_native,
     examples=(
         Example((0.02, 3), 0.06,
                 "LeveragePoint, 'Prices as Quoted' chart help: one super towel replaces three "
@@ -55,11 +111,9 @@ register(Function(
                 "hand: 0.02 x 3 = 0.06; 1.5 x 2 = 3"),
         Example((0.02, 0), "#NUM!", "one unit of ours must replace some of the alternative",
                 message="alternative_units_per_unit: expected more than 0 (units of the "
-                        "alternative that one unit of ours replaces), got 0",
-                native=False, native_note=NEGATIVE_NOTE),
+                        "alternative that one unit of ours replaces), got 0"),
         Example((-0.02, 3), "#NUM!", "a price is not negative",
-                message="alternative_price: expected a price of 0 or more, got -0.02",
-                native=False, native_note=NEGATIVE_NOTE),
+                message="alternative_price: expected a price of 0 or more, got -0.02"),
     ),
 ))
 
@@ -80,7 +134,7 @@ register(Function(
         Argument("negative_values",
                  "Negative differentiation values, entered as positive amounts", kind="range"),
     ),
-    native=lambda r, pos, neg: f"{r}+SUM({pos})-SUM({neg})",
+    native=_eve_native,
     examples=(
         Example((0.06, [[0.03], [0.01]], [[0.005]]), 0.06 + 0.04 - 0.005,
                 "hand (towel figures composed for this repository): reference 0.06 "
@@ -92,20 +146,16 @@ register(Function(
         Example((100, [[30]], [[-15]]), "#NUM!",
                 "negative differentiation value is entered as a positive amount",
                 message="negative_values: is -15; enter negative differentiation value as a "
-                        "positive amount (it is subtracted)",
-                native=False, native_note=SUM_NOTE),
+                        "positive amount (it is subtracted)"),
         Example((100, [[30], [-5]], [[15]]), "#NUM!",
                 "a negative amount in the positive list is a sign mistake",
                 message="positive_values (item 2): is -5; enter negative differentiation value "
-                        "as a positive amount in negative_values",
-                native=False, native_note=SUM_NOTE),
+                        "as a positive amount in negative_values"),
         Example((100, [["abc"], [20]], [[15]]), "#VALUE!", "text is not an amount of money",
-                message="positive_values (item 1): expected a number, got 'abc'",
-                native=False, native_note=SUM_NOTE),
+                message="positive_values (item 1): expected a number, got 'abc'"),
         Example((-1, [[30]], [[15]]), "#NUM!", "a reference value is a price, not negative",
                 message="reference_value: expected 0 or more (the next best alternative's "
-                        "price in our units), got -1",
-                native=False, native_note=NEGATIVE_NOTE),
+                        "price in our units), got -1"),
     ),
 ))
 
@@ -124,7 +174,7 @@ register(Function(
         Argument("economic_value", "Total economic value of our offering (CVP_EVE)"),
     ),
     returns="array",
-    native=lambda r, e: f"IF({{1,0}},{r},{e})",
+    native=_price_range_native,
     examples=(
         Example((0.06, 0.095), [[0.06, 0.095]],
                 "hand (towel figures): floor = reference value 0.06, ceiling = economic "
@@ -134,8 +184,7 @@ register(Function(
         Example((100, 90), "#NUM!", "negative net differentiation value leaves no range",
                 message="economic_value: 90 is below reference_value 100; the net "
                         "differentiation value is negative, so there is no value-based price "
-                        "range",
-                native=False, native_note=RANGE_NOTE),
+                        "range"),
     ),
 ))
 
@@ -156,7 +205,7 @@ register(Function(
                  "Total economic value of our offering (above the reference value)"),
     ),
     elementwise=True,
-    native=lambda p, r, e: f"({p}-{r})/({e}-{r})",
+    native=_value_capture_native,
     examples=(
         Example((0.08, 0.06, 0.095), 0.02 / 0.035,
                 "hand (towel figures): (0.08 - 0.06) / (0.095 - 0.06) = 0.02 / 0.035 = 4/7"),
@@ -175,11 +224,9 @@ register(Function(
         Example((120, 100, 90), "#NUM!", "negative net differentiation value",
                 message="economic_value: 90 is below reference_value 100; the net "
                         "differentiation value is negative, so there is no value-based price "
-                        "range",
-                native=False, native_note=RANGE_NOTE),
+                        "range"),
         Example((-5, 100, 135), "#NUM!", "a price is not negative",
-                message="price: expected a price of 0 or more, got -5",
-                native=False, native_note=NEGATIVE_NOTE),
+                message="price: expected a price of 0 or more, got -5"),
     ),
 ))
 
@@ -199,20 +246,18 @@ register(Function(
                  "Customer's share of the differentiation value, 0 to 1 (0.4 for 40 %)"),
     ),
     elementwise=True,
-    native=lambda r, e, s: f"{e}-{s}*({e}-{r})",
+    native=_price_for_share_native,
     examples=(
         Example((100, 135, 0.4), 135 - 0.4 * 35,
                 "hand: 135 - 0.4 x (135 - 100) = 135 - 14 = 121"),
         Example((100, 135, 1), 100.0, "hand: share 1 gives the floor, 135 - 35 = 100"),
         Example((100, 135, 0), 135.0, "hand: share 0 gives the ceiling, 135"),
         Example((100, 135, 1.5), "#NUM!", "a share is between 0 and 1",
-                message="customer_share: expected a share from 0 to 1 (0.25 for 25 %), got 1.5",
-                native=False, native_note=SHARE_NOTE),
+                message="customer_share: expected a share from 0 to 1 (0.25 for 25 %), got 1.5"),
         Example((100, 90, 0.5), "#NUM!", "negative net differentiation value",
                 message="economic_value: 90 is below reference_value 100; the net "
                         "differentiation value is negative, so there is no value-based price "
-                        "range",
-                native=False, native_note=RANGE_NOTE),
+                        "range"),
     ),
 ))
 
@@ -249,8 +294,7 @@ register(Function(
         Example((0, 0, 0), "parity", "hand: no difference at all"),
         Example((100, 100, -1), "#NUM!", "a tolerance is a size, not negative",
                 message="tolerance: expected 0 or more (the largest difference still counted "
-                        "as parity), got -1",
-                native=False, native_note=TOLERANCE_NOTE),
+                        "as parity), got -1"),
     ),
 ))
 
@@ -321,7 +365,7 @@ register(Function(
         Argument("scores_a", "The competitor's score on each attribute (above 0)",
                  kind="range"),
     ),
-    native=lambda w, s, a: f"SUMPRODUCT({w},{s}/{a})*100/SUM({w})",
+    native=_value_map_native,
     examples=(
         Example((_W, _S, _A), 40 * 8 / 6 + 25 * 7 / 7 + 20 * 9 / 6 + 15 * 5 / 8,
                 "hand (Gale's method, figures composed for this repository): weights sum to "
@@ -339,12 +383,10 @@ register(Function(
                 message="scores_a (item 2): the competitor's score is 0; the relative score "
                         "s_i / a_i needs a score above 0"),
         Example(([[40], [-10]], [[8], [7]], [[6], [7]]), "#NUM!", "weights are not negative",
-                message="weights (item 2): expected an importance weight of 0 or more, got -10",
-                native=False, native_note=NEGATIVE_NOTE),
+                message="weights (item 2): expected an importance weight of 0 or more, got -10"),
         Example(([[40], [60], [10]], [[8], [7]], [[6], [7]]), "#VALUE!",
                 "3 weights cannot be paired with 2 scores",
-                message="weights has 3 items but scores_s has 2",
-                native=False, native_note=SHAPE_NOTE),
+                message="weights has 3 items but scores_s has 2"),
     ),
 ))
 
@@ -361,7 +403,7 @@ register(Function(
         Argument("price_a", "The competitor's price (above 0)"),
     ),
     elementwise=True,
-    native=lambda ps, pa: f"100*{ps}/{pa}",
+    native=_relative_price_native,
     examples=(
         Example((1080, 1200), 90.0, "hand: 100 x 1080 / 1200 = 90"),
         Example(([[1080], [1500]], 1200), [[90.0], [125.0]],
@@ -370,8 +412,7 @@ register(Function(
                 message="price_a: is 0; relative price = 100 x price_s / price_a needs a price "
                         "above 0"),
         Example((-1, 100), "#NUM!", "a price is not negative",
-                message="price_s: expected a price of 0 or more, got -1",
-                native=False, native_note=NEGATIVE_NOTE),
+                message="price_s: expected a price of 0 or more, got -1"),
     ),
 ))
 
@@ -388,7 +429,7 @@ register(Function(
         Argument("relative_price", "Relative price, 100 = parity (CVP_RELATIVE_PRICE)"),
     ),
     elementwise=True,
-    native=lambda q, p: f"{q}-{p}",
+    native=lambda q, p: elementwise(f"{q}-{p}", (q, p)),
     examples=(
         Example((117.5, 90), 27.5,
                 "hand: 117.5 - 90 = 27.5, below and right of the line: better value"),

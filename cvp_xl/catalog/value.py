@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from cvp_xl.catalog.guards import SHAPE_NOTE, any_equal, elementwise
 from cvp_xl.domain import value
 from cvp_xl.registry import Argument, Example, Function, register
 
 CATEGORY = "CVP Value"
-BLANK_NOTE = "Excel's arithmetic reads a blank cell as 0; the function refuses it"
-SHAPE_NOTE = "an array formula over ranges of different sizes pads with #N/A in Excel"
+LOGICAL_NOTE = ("LibreOffice has no logical type: it reads TRUE as the number 1, so the native "
+                 "formula's ISNUMBER check lets it through there (Excel refuses it, as the "
+                 "function does)")
 
 register(Function(
     name="CVP_DIFFERENTIAL",
@@ -25,7 +27,7 @@ register(Function(
         Argument("price_a", "Price of the next best alternative"),
     ),
     elementwise=True,
-    native=lambda vs, ps, va, pa: f"({vs}-{ps})-({va}-{pa})",
+    native=lambda vs, ps, va, pa: elementwise(f"({vs}-{ps})-({va}-{pa})", (vs, ps, va, pa)),
     examples=(
         Example((1000, 600, 700, 450), 150.0,
                 "hand: (1000 - 600) - (700 - 450) = 400 - 250 = 150"),
@@ -36,13 +38,11 @@ register(Function(
         Example((1000, "abc", 700, 450), "#VALUE!", "the text 'abc' is not a price",
                 message="price_s: expected a number, got 'abc'"),
         Example((1000, 600, None, 450), "#VALUE!", "a blank value is refused, not read as 0",
-                message="value_a: expected a number, got a blank cell",
-                native=False, native_note=BLANK_NOTE),
+                message="value_a: expected a number, got a blank cell"),
         Example(([[1000], [800]], [[600], [600], [600]], 700, 450), "#VALUE!",
                 "ranges of 2 and 3 rows cannot be paired",
                 message="price_s: a range of 3 rows x 1 column does not match "
-                        "value_s (2 rows x 1 column)",
-                native=False, native_note=SHAPE_NOTE),
+                        "value_s (2 rows x 1 column)", native=False, native_note=SHAPE_NOTE),
     ),
 ))
 
@@ -57,13 +57,13 @@ register(Function(
         Argument("price", "Price of the offering"),
     ),
     elementwise=True,
-    native=lambda v, p: f"{v}-{p}",
+    native=lambda v, p: elementwise(f"{v}-{p}", (v, p)),
     examples=(
         Example((1000, 600), 400.0, "hand: 1000 - 600 = 400"),
         Example((0.1, 0.3), 0.1 - 0.3, "hand: 0.1 - 0.3 in binary floating point"),
         Example((True, 1), "#VALUE!", "TRUE is not an amount of money",
                 message="value: expected a number, got TRUE", native=False,
-                native_note="Excel's arithmetic reads TRUE as 1"),
+                native_note=LOGICAL_NOTE),
     ),
 ))
 
@@ -107,7 +107,7 @@ register(Function(
         Argument("price_a", "Price of the next best alternative"),
     ),
     elementwise=True,
-    native=lambda vs, va, pa: f"{pa}+({vs}-{va})",
+    native=lambda vs, va, pa: elementwise(f"{pa}+({vs}-{va})", (vs, va, pa)),
     examples=(
         Example((1000, 700, 450), 750.0,
                 "customervaluecenter.org 'relative worth'; hand: 450 + (1000 - 700) = 750"),
@@ -127,13 +127,19 @@ register(Function(
         Argument("cost", "Total cost to the customer over the same period, in money"),
     ),
     elementwise=True,
-    native=lambda b, c: f"({b}-{c})/{c}",
+    native=lambda b, c: elementwise(f"({b}-{c})/{c}", (b, c), (any_equal(c, 0), "#DIV/0!")),
     examples=(
         Example((200_000, 50_000), 3.0,
                 "prezentor.com 'How to build and use ROI calculators in sales': "
                 "benefit 200,000 on a cost of 50,000 gives 300 %"),
         Example((30_000, 40_000), -0.25, "hand: (30000 - 40000) / 40000 = -0.25"),
         Example((1000, 0), "#DIV/0!", "ROI is undefined for a cost of 0",
+                message="cost: is 0; ROI = (benefit - cost) / cost needs a non-zero cost"),
+        Example((200_000, None), "#VALUE!",
+                "a blank cost is refused, not read as 0 (which would give #DIV/0!)",
+                message="cost: expected a number, got a blank cell"),
+        Example(([[1000], [2000]], [[500], [0]]), "#DIV/0!",
+                "hand: the cost of row 2 is 0, so the whole range is refused, not row 2 alone",
                 message="cost: is 0; ROI = (benefit - cost) / cost needs a non-zero cost"),
     ),
 ))

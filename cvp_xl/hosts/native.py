@@ -6,9 +6,14 @@ translation, :func:`to_native` replaces every call in a formula (nested
 calls too) by the equivalent native expression:
 
 >>> to_native("=IFERROR(CVP_ROI(B1,B2),0)")
-'=IFERROR((B1-B2)/B2,0)'
->>> to_native("=CVP_DIFFERENTIAL(B2,B3,C2*2,C3)+1")
-'=((B2-B3)-((C2*2)-C3))+1'
+'=IFERROR(IF(COUNT(B1,B2)<2,SUM(B1,B2)+#VALUE!,(B1-B2)/B2),0)'
+
+Each translation refuses what its function refuses, with the same error: a blank cell, text
+(even ``'12'``), TRUE/FALSE, ranges that do not pair, numbers outside the function's domain
+(:mod:`cvp_xl.catalog.guards`).  Excel's own arithmetic would read a blank as 0: the
+unguarded ``=(B1-B2)/B2`` gives ``#DIV/0!`` for a blank cost, where ``CVP_ROI`` gives
+``#VALUE!`` naming the argument.  A formula longer than Excel allows (8,192 characters, which
+calls nested deeply could reach) has no translation.
 
 Some translations depend on what the argument cells *contain*, not only on where they are:
 ``CVP_WORDEQ`` becomes the arithmetic its equation text says, over the value cells paired with
@@ -119,7 +124,8 @@ def to_native(formula: str, cells: CellReader | None = None) -> str:
     from what their argument cells contain (``CVP_WORDEQ``); references without a sheet are
     read on the formula's own sheet.  Raises :class:`NoTranslation`, with the reason, when a
     called function has no translation, or has none for this call (no ``cells`` given, an
-    equation that does not parse).  A formula without ``CVP_*`` calls comes back unchanged.
+    equation that does not parse, a result longer than Excel allows).  A formula without
+    ``CVP_*`` calls comes back unchanged.
     """
     if not formula.startswith("="):
         return formula
@@ -127,6 +133,10 @@ def to_native(formula: str, cells: CellReader | None = None) -> str:
     if not any(_is_cvp_open(t) for t in tokens):
         return formula
     text, _ = _rewrite(tokens, 0, stop_at_close=False, cells=cells)
+    if len(text) + 1 > a1.MAX_FORMULA:
+        raise NoTranslation(cvp_calls(formula)[0], f"its native formula would be "
+                            f"{len(text) + 1:,} characters long; Excel allows "
+                            f"{a1.MAX_FORMULA:,}")
     return "=" + text
 
 

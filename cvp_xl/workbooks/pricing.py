@@ -175,16 +175,12 @@ def _ratio(value: float, price: float):
 
 
 def _capture(price: float, ref: float, eco: float):
-    """The native ``CVP_VALUE_CAPTURE``, ``(price-ref)/(eco-ref)``, as the cell computes it.
-
-    The domain function refuses a negative price (the data validation does too); the formula
-    still computes it, so the plain quotient stands in for that case.
-    """
-    if eco == ref:
-        return DIV0
-    if price < 0:
-        return (price - ref) / (eco - ref)
-    return pricing.value_capture(price, ref, eco)
+    """The native ``CVP_VALUE_CAPTURE`` as the cell computes it: the function's value, or the
+    error code it refuses with (its native translation carries the same guards)."""
+    try:
+        return pricing.value_capture(price, ref, eco)
+    except CvpError as exc:
+        return ErrorValue(exc.code)
 
 
 def _rank(x, xs: list):
