@@ -12,7 +12,7 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
+from cvp_xl.workbooks.yaml_safe import load_file
 
 __all__ = ["example", "load_yaml"]
 
@@ -29,11 +29,15 @@ def example(*parts: str) -> Path:
 def load_yaml(spec, default: Path) -> tuple[object, str]:
     """A builder's inputs: ``spec`` as given (a dict), or read from a YAML file (``default``
     when None).  Returns the data and how messages name its origin (the file name, or "spec").
+
+    A file is read with the limits of :mod:`cvp_xl.workbooks.yaml_safe` (1 MiB, 64 levels of
+    nesting, aliases that expand to at most a million values, plain text, text that fits a
+    cell); what it refuses raises :class:`~cvp_xl.errors.SpecError` naming the path as given
+    and the line.
     """
     if spec is None:
         spec = default
     if isinstance(spec, (str, os.PathLike)):
         path = Path(spec)
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh), path.name
+        return load_file(path), path.name
     return spec, "spec"

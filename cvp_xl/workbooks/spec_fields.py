@@ -2,7 +2,9 @@
 
 Shared by the pricing and positioning builders.  Every function raises a
 :class:`~cvp_xl.errors.CvpError` (``CvpValueError`` for a missing or ill-typed field) whose
-message starts with ``where``, the file name or ``spec``.
+message starts with ``where``, the file name or ``spec``, and quotes a refused value only in
+part (:func:`~cvp_xl.workbooks.yaml_safe.shown`).  A file is read with the limits of
+:mod:`cvp_xl.workbooks.yaml_safe`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cvp_xl.args import number
-from cvp_xl.errors import CvpError, CvpValueError
+from cvp_xl.errors import CvpError, CvpNumError, CvpValueError
 from cvp_xl.workbooks import load_yaml
+from cvp_xl.workbooks.yaml_safe import shown
 
 __all__ = ["read_mapping", "field", "number_field", "text_field", "list_field"]
 
@@ -34,8 +37,20 @@ def field(data: dict, key: str, where: str, default=...):
 
 
 def number_field(data: dict, key: str, where: str, default=...) -> float:
-    """``data[key]`` as a float."""
+    """``data[key]`` as a float.
+
+    >>> try:
+    ...     number_field({"price": 10**400}, "price", "spec")
+    ... except CvpNumError as error:
+    ...     print(error.message)
+    spec: price: expected a finite number, got a whole number beyond 1.8E308
+    """
     value = field(data, key, where, default)
+    if isinstance(value, dict):
+        raise CvpValueError(f"{where}: {key}: expected a number, got {shown(value)}")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+        raise CvpNumError(f"{where}: {key}: expected a finite number, got a whole number "
+                          "beyond 1.8E308")
     try:
         return number(value, key)
     except CvpError as exc:
@@ -48,7 +63,7 @@ def text_field(data: dict, key: str, where: str, default=...) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = f"{value:g}"
     if not isinstance(value, str):
-        raise CvpValueError(f"{where}: {key}: expected text, got {value!r}")
+        raise CvpValueError(f"{where}: {key}: expected text, got {shown(value)}")
     return value
 
 

@@ -1,17 +1,33 @@
 """`cvp-xl track --add` and `cvp-xl cases`: appends that keep every earlier cell, refusals
-that change nothing, case histories from verified entries."""
+that change nothing, case histories from verified entries; two writers at once, kill -9 and
+OS errors that lose nothing and leave no copies behind."""
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from cvp_xl.commands.cli import main
+from cvp_xl.workbooks import tracker as tracker_module
 from cvp_xl.workbooks.case_table import read_cases
-from cvp_xl.workbooks.tracker import EXAMPLES, FIRST_ROW, SHEET, build_example_workbooks
+from cvp_xl.workbooks.tracker import (
+    EXAMPLES,
+    FIRST_ROW,
+    SHEET,
+    build_example_workbooks,
+    locked,
+    read_tracker,
+)
 
 HEADER = "customer,period,period end,promised,documented,verified by\n"
 Q3 = (HEADER + "Northwind Plastics,2025-Q3,2025-09-30,21000,20500,\"Plant manager\"\n"
@@ -185,3 +201,158 @@ def test_cases_refuses_a_customer_without_category(tracker, tmp_path):
         "  Customers row 3, column 'category': expected one of technical, economic, service, "
         "social for Contoso Foods, got 'financial'"]
     assert not cases.exists()
+
+
+# -- one writer at a time; kills and faults leave the tracker whole and no copies behind --------
+
+Q2_FIRST = (HEADER + "Northwind Plastics,2025-Q2,2025-06-30,21000,23100,\n"
+            "Contoso Foods,2025-Q2,2025-06-30,4000,3900,\n")
+Q2_SECOND = (HEADER + "Fabrikam Metals,2025-Q2,2025-06-30,8500,8200,\n"
+             "Tailspin Logistics,2025-Q2,2025-06-30,5000,4100,\n")
+
+
+def _start(*args) -> subprocess.Popen:
+    """`cvp-xl ARGS` in a process of its own."""
+    return subprocess.Popen([sys.executable, "-m", "cvp_xl.commands.cli", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _hidden(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def _periods(tracker) -> list[tuple[str, str]]:
+    entries = read_tracker(tracker).entries
+    return sorted(zip(entries["customer"], entries["period"]))
+
+
+def test_two_adds_at_once_both_land(tracker, tmp_path):
+    # without the lock both read the same tracker and the second rename drops the first's rows
+    before = _periods(tracker)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(Q2_FIRST, encoding="utf-8")
+    second.write_text(Q2_SECOND, encoding="utf-8")
+    procs = [_start("track", tracker, "--add", csv) for csv in (first, second)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    assert [out for out, _ in outputs] == [
+        f"{tracker}: 2 entries added (2025-Q2); recalculated\n"] * 2
+    added = [(c, "2025-Q2") for c in ("Contoso Foods", "Fabrikam Metals", "Northwind Plastics",
+                                      "Tailspin Logistics")]
+    assert _periods(tracker) == sorted(before + added)
+    assert _hidden(tmp_path) == []
+
+
+def test_a_writer_that_keeps_the_lock_refuses_the_second(tracker, tmp_path, monkeypatch):
+    monkeypatch.setattr(tracker_module, "LOCK_WAIT", 0.2)
+    before = tracker.read_bytes()
+    with locked(tracker):
+        result = run("track", tracker, "--add", EXAMPLES / "2025-Q2.csv")
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {tracker}: another cvp-xl command is writing it (waited "
+                             "0.2 s for .tracker.xlsx.lock); nothing was written, try again "
+                             "when it has finished\n")
+    assert tracker.read_bytes() == before
+    assert _hidden(tmp_path) == []
+
+
+def test_temporaries_of_a_run_that_is_gone_are_removed_by_the_next(tracker, tmp_path):
+    dead = _start("--version")
+    dead.communicate()
+    pid = dead.pid  # a process that has ended
+    left = [f".tracker.xlsx.{pid}.cvp-track.xlsx",  # the staging copy
+            f"..tracker.xlsx.{pid}.cvp-track.k2j4h1sd.xlsx",  # what Book.save writes first
+            f"..tracker.xlsx.{pid}.cvp-track.xlsx.a8f3kq0z.tmp.xlsx"]  # and atomic_path
+    kept = [f".other.xlsx.{pid}.cvp-track.xlsx", ".tracker.xlsx.notes"]  # not this tracker's
+    for name in left + kept:
+        shutil.copy(tracker, tmp_path / name)  # full hidden copies, as a kill leaves them
+    result = run("track", tracker, "--add", EXAMPLES / "2025-Q2.csv")
+    assert result.exit_code == 0, result.output
+    assert _hidden(tmp_path) == sorted(kept)
+
+
+def test_kill_9_while_writing_then_a_rerun(tracker, tmp_path):
+    before = tracker.read_bytes()
+    proc = _start("track", tracker, "--add", EXAMPLES / "2025-Q2.csv")
+    seen = []
+    while proc.poll() is None and not seen:
+        seen = [n for n in _hidden(tmp_path) if ".cvp-track." in n]
+        if seen:
+            os.kill(proc.pid, signal.SIGKILL)
+        time.sleep(0.002)
+    proc.communicate(timeout=120)
+    assert seen and proc.returncode == -signal.SIGKILL  # killed while a temporary existed
+    untouched = tracker.read_bytes() == before  # else the kill came after the rename
+    rerun = run("track", tracker, "--add", EXAMPLES / "2025-Q2.csv")
+    if untouched:
+        assert rerun.exit_code == 0, rerun.output
+    else:
+        assert rerun.exit_code == 2 and "already in the tracker" in rerun.output
+    q2 = [p for p in _periods(tracker) if p[1] == "2025-Q2"]
+    assert len(q2) == 4 and len(set(q2)) == 4  # every entry there, once
+    assert _hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["disk-full", "read-only"])
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_an_os_error_while_writing_names_the_tracker(tracker, tmp_path, monkeypatch, code,
+                                                     which):
+    # fault injection: the first rename (the staging copy, written whole) or the last (over
+    # the tracker) fails as on a full disk or a read-only file system
+    real_replace = os.replace
+
+    def failing(src, dst, *args, **kwargs):
+        if which == "first" or os.fspath(dst) == os.fspath(tracker):
+            raise OSError(code, os.strerror(code))
+        return real_replace(src, dst, *args, **kwargs)
+
+    before = tracker.read_bytes()
+    monkeypatch.setattr(os, "replace", failing)
+    result = run("track", tracker, "--add", EXAMPLES / "2025-Q2.csv")
+    monkeypatch.undo()
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {tracker}: not written: {os.strerror(code)} "
+                             f"({errno.errorcode[code]}); the file is as it was\n")
+    assert tracker.read_bytes() == before
+    assert _hidden(tmp_path) == []
+
+
+def _in_own_mounts(script: str) -> subprocess.CompletedProcess:
+    """Run a shell script in a mount namespace of its own (its mounts vanish with it)."""
+    return subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=300)
+
+
+requires_mounts = pytest.mark.skipif(
+    shutil.which("unshare") is None
+    or _in_own_mounts("mount -t tmpfs -o size=16k tmpfs /mnt").returncode != 0,
+    reason="needs `unshare --mount` and mount (root in a container, as CI runs): a real full "
+           "disk and a real read-only folder")
+CLI = Path(sys.executable).parent / "cvp-xl"
+
+
+@requires_mounts
+@pytest.mark.parametrize("size", ["20k", "28k"])
+def test_a_real_full_disk(tracker, tmp_path, size):
+    # the 11.5 KB tracker fits a 20 or 28 KiB tmpfs; its new version and the temporaries do not
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = _in_own_mounts(
+        f"mount -t tmpfs -o size={size} tmpfs {disk} && cp {tracker} {disk}/tracker.xlsx && "
+        f"{CLI} track {disk}/tracker.xlsx --add {EXAMPLES / '2025-Q2.csv'}; echo \"exit $?\"; "
+        f"cmp {tracker} {disk}/tracker.xlsx && echo same; ls -A {disk}")
+    assert done.stderr == (f"Error: {disk}/tracker.xlsx: not written: No space left on device "
+                           "(ENOSPC); the file is as it was\n")
+    assert done.stdout.split() == ["exit", "2", "same", "tracker.xlsx"]
+
+
+@requires_mounts
+def test_a_real_read_only_folder(tracker, tmp_path):
+    before = tracker.read_bytes()
+    done = _in_own_mounts(
+        f"mount --bind {tmp_path} {tmp_path} && mount -o remount,ro,bind {tmp_path} && "
+        f"{CLI} track {tracker} --add {EXAMPLES / '2025-Q2.csv'}; echo \"exit $?\"")
+    assert done.stderr == (f"Error: {tracker}: not written: Read-only file system (EROFS); the "
+                           "file is as it was\n")
+    assert done.stdout == "exit 2\n"
+    assert tracker.read_bytes() == before and _hidden(tmp_path) == []

@@ -22,9 +22,9 @@ import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from cvp_xl.errors import CvpError, SpecError
+from cvp_xl.workbooks import yaml_safe
+from cvp_xl.workbooks.yaml_safe import MAX_TEXT, shown
 
 __all__ = ["Spec", "Input", "ValueElement", "Alternative", "SpecError", "load_spec",
            "parse_spec", "CATEGORIES", "SCENARIOS"]
@@ -34,7 +34,10 @@ SCENARIOS = ("Base", "Low", "High", "Conservative")
 #: Periods a value element may be expressed in, and how many make a year (exactly).
 PERIODS_PER_YEAR = {"year": 1.0, "quarter": 4.0, "month": 12.0}
 CONSERVATIVE_FACTOR = 0.5  # the conservative case halves every benefit claim
-MAX_SPEC_BYTES = 1 << 20
+MAX_SPEC_BYTES = yaml_safe.MAX_BYTES
+#: The longest name (of the calculator, an input, a value element, an alternative) and unit: a
+#: label, shown in titles, charts and validation messages.
+MAX_NAME = 255
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,8 @@ class Spec:
 # --------------------------------------------------------------------------- YAML with lines
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping and sequence item."""
+class _Loader(yaml_safe.LimitedLoader):
+    """A safe loader with limits that remembers the line of every mapping and its keys."""
 
 
 def _construct_mapping(loader, node):
@@ -117,9 +120,10 @@ def _construct_mapping(loader, node):
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             raise SpecError(f"{loader.name}:{key_node.start_mark.line + 1}: keys must be text, "
-                            f"got {key!r}")
+                            f"got {shown(key)}")
         if key in data:
-            raise SpecError(f"{loader.name}:{key_node.start_mark.line + 1}: '{key}' is given twice")
+            raise SpecError(f"{loader.name}:{key_node.start_mark.line + 1}: {shown(key)} is "
+                            "given twice")
         data[key] = loader.construct_object(value_node, deep=True)
         data.lines[key] = value_node.start_mark.line + 1
     return data
@@ -132,7 +136,7 @@ class _Map(dict):
         self.lines: dict[str, int] = {}
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 class _Reader:
@@ -151,7 +155,9 @@ class _Reader:
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
 
-    def text(self, key: str, default: str | None = None, example: str = "") -> str:
+    def text(self, key: str, default: str | None = None, example: str = "",
+             most: int = MAX_TEXT) -> str:
+        """The value as text (a number as written), at most ``most`` characters."""
         if not self.has(key):
             if default is not None:
                 return default
@@ -159,8 +165,11 @@ class _Reader:
             raise SpecError(f"{self.path}:{self.data.line}: {self.what}missing '{key}'{hint}")
         value = self.data[key]
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            self.fail(key, f"'{key}' must be text, got {value!r}")
-        return str(value).strip()
+            self.fail(key, f"'{key}' must be text, got {shown(value)}")
+        text = str(value).strip()
+        if len(text) > most:
+            self.fail(key, f"'{key}' is {len(text):,} characters long; at most {most:,}")
+        return text
 
     def number(self, key: str, default: float | None = None, percent_ok: bool = False) -> float:
         if not self.has(key):
@@ -170,13 +179,19 @@ class _Reader:
         value = self.data[key]
         if percent_ok and isinstance(value, str) and value.strip().endswith("%"):
             try:
-                return float(value.strip()[:-1]) / 100
+                percent = float(value.strip()[:-1]) / 100
             except ValueError:
                 pass
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
-                value):
-            self.fail(key, f"'{key}' must be a number, got {value!r}")
-        return float(value)
+            else:
+                if math.isfinite(percent):
+                    return percent
+        try:
+            number = float(value) if isinstance(value, numbers.Real) else math.nan
+        except OverflowError:  # a whole number beyond the largest float
+            number = math.inf
+        if isinstance(value, bool) or not math.isfinite(number):
+            self.fail(key, f"'{key}' must be a number, got {shown(value)}")
+        return number
 
     def optional_number(self, key: str) -> float | None:
         return self.number(key) if self.has(key) else None
@@ -186,7 +201,7 @@ class _Reader:
             return default
         value = self.data[key]
         if not isinstance(value, bool):
-            self.fail(key, f"'{key}' must be true or false, got {value!r}")
+            self.fail(key, f"'{key}' must be true or false, got {shown(value)}")
         return value
 
     def items(self, key: str) -> list[_Reader]:
@@ -199,7 +214,10 @@ class _Reader:
         for k, item in enumerate(value, start=1):
             if not isinstance(item, _Map):
                 self.fail(key, f"'{key}' item {k} must be a mapping")
-            name = item.get("name", f"item {k}")
+            name = item.get("name")
+            if isinstance(name, (int, float)) and not isinstance(name, bool):
+                name = str(name)
+            name = name if isinstance(name, str) and len(name) <= MAX_NAME else f"item {k}"
             out.append(_Reader(self.path, item, f"{key[:-1].replace('_', ' ')} '{name}': "))
         return out
 
@@ -208,43 +226,35 @@ class _Reader:
             if key not in allowed:
                 import difflib
 
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                close = difflib.get_close_matches(key[:100], sorted(allowed), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                self.fail(key, f"unknown key '{key}'{hint}")
+                self.fail(key, f"unknown key {shown(key)}{hint}")
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a calculator spec from a YAML file."""
+    """Read and validate a calculator spec from a YAML file.
+
+    The file is refused, with its path (and line), when it is missing, over
+    :data:`MAX_SPEC_BYTES`, not UTF-8 or not plain text; then :func:`parse_spec`.
+    """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise SpecError(f"{p}: no such file") from None
-    if size > MAX_SPEC_BYTES:
-        raise SpecError(f"{p}: refused: {size:,} bytes is more than a spec needs "
-                        f"(limit {MAX_SPEC_BYTES:,})")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_spec(text, str(p))
+    return parse_spec(yaml_safe.read_text(p, MAX_SPEC_BYTES), str(p))
 
 
 def parse_spec(text: str, path: str = "<spec>") -> Spec:
-    """Validate a calculator spec given as YAML text (``path`` is used in messages)."""
-    loader = _Loader(text)
-    loader.name = path
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        problem = exc.problem or exc.context or "cannot be read"
-        raise SpecError(f"{path}{line}: not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
-    finally:
-        loader.dispose()
+    """Validate a calculator spec given as YAML text (``path`` is used in messages).
+
+    The text is read with the limits of :mod:`cvp_xl.workbooks.yaml_safe` (size, nesting,
+    aliases, plain text, text that fits a cell); each of its lines must fit a cell too (the
+    About sheet keeps the spec line by line), and names and units are at most
+    :data:`MAX_NAME` characters.
+    """
+    data = yaml_safe.load(text, path, _Loader, MAX_SPEC_BYTES)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_TEXT:
+            raise SpecError(f"{path}:{number}: a line of {len(line):,} characters; the About "
+                            f"sheet keeps the spec line by line and a cell holds at most "
+                            f"{MAX_TEXT:,}")
     if not isinstance(data, _Map):
         raise SpecError(f"{path}: a spec is a YAML mapping (name:, currency:, inputs:, ...)")
     top = _Reader(path, data, "")
@@ -252,7 +262,8 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
                     "inputs", "value_elements", "horizon_years", "discount_rate"})
     currency = top.text("currency", example="USD")
     if not currency.isalpha() or not currency.isupper() or len(currency) != 3:
-        top.fail("currency", f"currency must be a three-letter code such as USD, got {currency!r}")
+        top.fail("currency", f"currency must be a three-letter code such as USD, got "
+                             f"{shown(currency)}")
 
     inputs = tuple(_input(r) for r in top.items("inputs"))
     _unique(path, "input", inputs)
@@ -273,9 +284,11 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
         top.fail("discount_rate", f"discount_rate must be from 0 to 1 (e.g. 0.08 or 8%), "
                                   f"got {rate:g}")
     return Spec(
-        name=top.text("name"), currency=currency, offering=offering, alternatives=alternatives,
-        inputs=inputs, elements=elements, horizon_years=int(horizon), discount_rate=rate,
-        version=top.text("version", "1"), description=top.text("description", ""),
+        name=top.text("name", most=MAX_NAME), currency=currency, offering=offering,
+        alternatives=alternatives, inputs=inputs, elements=elements,
+        horizon_years=int(horizon), discount_rate=rate,
+        version=top.text("version", "1", most=MAX_NAME),
+        description=top.text("description", ""),
         path=path, text=text,
     )
 
@@ -292,7 +305,7 @@ def _unique(path, what, items):
 
 def _input(r: _Reader) -> Input:
     r.check_keys({"name", "unit", "base", "low", "high", "min", "max", "source", "was"})
-    name = r.text("name")
+    name = r.text("name", most=MAX_NAME)
     base = r.number("base")
     low = r.number("low", default=base)
     high = r.number("high", default=base)
@@ -309,10 +322,12 @@ def _input(r: _Reader) -> Input:
         r.fail("base", f"base ({base:g}) is not between low ({low:g}) and high ({high:g})")
     was = r.data.get("was") or ()
     was = (was,) if isinstance(was, str) else was
-    if not isinstance(was, (list, tuple)) or not all(isinstance(w, str) for w in was):
-        r.fail("was", "'was' must be an earlier name of the input, or a list of them")
-    return Input(name=name, unit=r.text("unit"), base=base, low=low, high=high, min=lo, max=hi,
-                 source=r.text("source", ""), line=r.data.line, was=tuple(was))
+    if not isinstance(was, (list, tuple)) or not all(
+            isinstance(w, str) and len(w) <= MAX_NAME for w in was):
+        r.fail("was", f"'was' must be an earlier name of the input (at most {MAX_NAME} "
+                      "characters), or a list of them")
+    return Input(name=name, unit=r.text("unit", most=MAX_NAME), base=base, low=low, high=high,
+                 min=lo, max=hi, source=r.text("source", ""), line=r.data.line, was=tuple(was))
 
 
 def _range_text(lo, hi) -> str:
@@ -327,7 +342,7 @@ def _alternative(r: _Reader, first: bool) -> Alternative:
     if first and value != 0:
         r.fail("value_per_year", "the reference (first) alternative is what value elements "
                                  "are measured against; its value_per_year must be 0")
-    alt = Alternative(name=r.text("name"), one_time=r.number("one_time", 0.0),
+    alt = Alternative(name=r.text("name", most=MAX_NAME), one_time=r.number("one_time", 0.0),
                       recurring=r.number("recurring", 0.0), value_per_year=value,
                       line=r.data.line)
     for label in ("one_time", "recurring"):
@@ -340,15 +355,15 @@ def _element(r: _Reader, inputs: tuple[Input, ...], currency: str) -> ValueEleme
     from cvp_xl import wordeq
 
     r.check_keys({"name", "category", "tangible", "equation", "note"})
-    name = r.text("name")
+    name = r.text("name", most=MAX_NAME)
     category = r.text("category").lower()
     if category not in CATEGORIES:
-        r.fail("category", f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+        r.fail("category", f"category must be one of {', '.join(CATEGORIES)}, got "
+                           f"{shown(category)}")
     equation = r.text("equation")
     names = [i.name for i in inputs]
-    try:
-        wordeq.parse(equation, names)
-        unit = wordeq.unit(equation, names, [i.unit for i in inputs])
+    try:  # parsed once: the names are checked once per equation
+        unit = wordeq.parse(equation, names).unit([i.unit for i in inputs])
     except CvpError as exc:
         r.fail("equation", exc.message)
     money = wordeq.currency_and_period(unit)
