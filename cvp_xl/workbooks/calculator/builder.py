@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from openpyxl.chart import BarChart, Reference
@@ -25,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from cvp_xl import wordeq
 from cvp_xl._version import __version__
 from cvp_xl.workbooks.book import Book
-from cvp_xl.workbooks.calculator import model
+from cvp_xl.workbooks.calculator import digests, model
 from cvp_xl.workbooks.calculator.spec import CONSERVATIVE_FACTOR, SCENARIOS, Spec
 from cvp_xl.workbooks.style import (
     BOLD,
@@ -39,15 +40,16 @@ from cvp_xl.workbooks.style import (
 )
 from cvp_xl.xlsx.write import set_text
 
-__all__ = ["build", "Layout", "INPUT_FIRST_ROW", "TEMPLATE_VERSION", "CARRIED_SHEET"]
+__all__ = ["build", "template_print", "Layout", "INPUT_FIRST_ROW", "TEMPLATE_VERSION",
+           "CARRIED_SHEET", "BUILT_FORMAT"]
 
-TEMPLATE_VERSION = f"calculator/1 (cvp-xl {__version__})"
+TEMPLATE_VERSION = f"calculator/2 (cvp-xl {__version__})"
+BUILT_FORMAT = "%Y-%m-%d %H:%M:%S"
 INPUT_FIRST_ROW = 5
 CARRIED_SHEET = "Carried over"
 CARRIED_COLUMNS = ("Input", "Unit", "Base", "Low", "High", "Source")
 CHECK_INPUTS = "check inputs"
 OK = "ok"
-
 
 
 @dataclass
@@ -97,6 +99,69 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
     ``carried`` lists inputs of an earlier version of the spec that this one
     no longer has (``cvp-xl upgrade``): they are kept in a sheet of their own.
     """
+    built_at = built_at or dt.datetime.now(dt.timezone.utc)
+    book, layout = _workbook(spec, given, scenario, built_at, customer, results, sens, carried)
+    wb = book.wb
+    if not cached:  # the benchmark's floor: the same workbook, formulas only
+        from cvp_xl.xlsx.cached import atomic_save_workbook
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_save_workbook(wb, path)
+        return layout
+    from openpyxl.packaging.custom import StringProperty
+
+    record = digests.fingerprint(wb, _build_params(spec, given, customer, built_at, carried))
+    properties = {**(properties or {}), digests.DIGEST_PROPERTY: digests.write_record(wb, record)}
+    for key, text in properties.items():
+        wb.custom_doc_props.append(StringProperty(name=key, value=str(text)))
+    book.save(path)
+    return layout
+
+
+def _build_params(spec, given, customer, built_at, carried) -> dict:
+    """What a rebuild needs besides the spec: the same customer, time, inputs and carried rows.
+
+    Each input's base, low and high as built decide which end the Low case takes and the
+    order of the Sensitivity rows.
+    """
+    base = model.input_values(spec, "Base", given)
+    return {"customer": customer or "", "built_at": built_at.strftime(BUILT_FORMAT),
+            "inputs": {i.name: [float(base[i.name]), i.low, i.high] for i in spec.inputs},
+            "carried": list(carried or [])}
+
+
+def template_print(spec: Spec, params: dict, with_book: bool = False):
+    """The record of the template that ``spec`` and a file's build parameters make.
+
+    ``params`` is the ``build`` part of the record a calculator carries
+    (:func:`cvp_xl.workbooks.calculator.digests.read_record`); inputs it does not
+    name keep the spec's values.  Nothing is written.  With ``with_book`` the
+    rebuilt openpyxl workbook comes too: ``(record, workbook)``.
+    """
+    inputs = params.get("inputs") if isinstance(params.get("inputs"), dict) else {}
+    given, changed = {}, []
+    for i in spec.inputs:
+        values = inputs.get(i.name)
+        if isinstance(values, list) and len(values) == 3 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            given[i.name] = float(values[0])
+            i = replace(i, low=float(values[1]), high=float(values[2]))
+        changed.append(i)
+    spec = replace(spec, inputs=tuple(changed))
+    try:
+        built_at = dt.datetime.strptime(str(params.get("built_at")), BUILT_FORMAT)
+    except ValueError:
+        built_at = dt.datetime.now(dt.timezone.utc)
+    carried = params.get("carried") if isinstance(params.get("carried"), list) else None
+    book, _ = _workbook(spec, given, "Base", built_at, str(params.get("customer") or "") or None,
+                        None, None, carried or None)
+    record = digests.fingerprint(book.wb, _build_params(spec, given, params.get("customer"),
+                                                        built_at, carried))
+    return (record, book.wb) if with_book else record
+
+
+def _workbook(spec, given, scenario, built_at, customer, results, sens, carried):
+    """The calculator's workbook in memory, every formula with its value: (book, layout)."""
     results = results if results is not None else model.evaluate(spec, given, scenario)
     sens = sens if sens is not None else model.sensitivity(spec, given)
     base_inputs = model.input_values(spec, "Base", given)
@@ -114,26 +179,14 @@ def build(spec: Spec, path: str | Path, given: dict | None = None, scenario: str
     _value_sheet(spec, value, book, layout, results)
     _summary_sheet(spec, summary, book, layout, results, scenario, customer)
     _sensitivity_sheet(spec, sensitivity, book, layout, sens)
-    _about_sheet(spec, about, built_at or dt.datetime.now(dt.timezone.utc), customer)
+    _about_sheet(spec, about, built_at, customer)
     if carried:
         _carried_sheet(wb.create_sheet(CARRIED_SHEET), carried)
-    if properties:
-        from openpyxl.packaging.custom import StringProperty
-
-        for key, text in properties.items():
-            wb.custom_doc_props.append(StringProperty(name=key, value=str(text)))
     for ws in wb.worksheets:
         ws.protection.sheet = True  # no password: Review > Unprotect Sheet
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
-    if not cached:  # the benchmark's floor: the same workbook, formulas only
-        from cvp_xl.xlsx.cached import atomic_save_workbook
-
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_save_workbook(wb, path)
-        return layout
-    book.save(path)
-    return layout
+    return book, layout
 
 
 # ---------------------------------------------------------------------------------- Inputs
@@ -146,11 +199,7 @@ def _check_formula(r: int, lo, hi) -> str:
         limits.append(f"MIN({rng})<G{r}")
     if hi is not None:
         limits.append(f"MAX({rng})>H{r}")
-    outside = {
-        2: f'OR({limits[0]},{limits[1] if len(limits) > 1 else "FALSE"})',
-        1: limits[0] if limits else "FALSE",
-        0: "FALSE",
-    }[len(limits)]
+    outside = f"OR({','.join(limits)})" if len(limits) > 1 else (limits or ["FALSE"])[0]
     allowed = ('"allowed "&G{r}&" to "&H{r}' if lo is not None and hi is not None else
                '"allowed at least "&G{r}' if lo is not None else
                '"allowed at most "&H{r}' if hi is not None else '""').format(r=r)
@@ -409,7 +458,7 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
          _guard(f"{{price_nb}}+(B{ours}-{{value_nb}})"), results.breakeven_price, MONEY),
         ("roi", "ROI on the extra spend",
          _guard(f"IF(C{ours}-{{price_nb}}>0,((B{ours}-{{value_nb}})-(C{ours}-{{price_nb}}))/"
-                f'(C{ours}-{{price_nb}}),"{model.NOT_DEFINED}")'), results.roi, "0%"),
+                f'(C{ours}-{{price_nb}}),"")'), results.roi, "0%"),
         ("payback", "Payback (years)", None, results.payback, "0.0"),
         ("npv", None, None, results.npv, MONEY),
     ]
@@ -417,19 +466,30 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
     refs = {key: f"B{n + k}" for k, (key, *_rest) in enumerate(key_rows)}
     cf = n + len(key_rows) + 1  # cash-flow block below
     outlay_ref, yearly_ref = f"B{cf + 1}", f"C{cf + 1}"
+    # Payback (model.payback): the year-0 flow f0 = -outlay, then y in every year; the
+    # cumulative flow rises only when y > 0.  No payback is an empty result, never text in
+    # place of a number; the cell beside it says why ("never", "not within N years").
+    f0, yr = outlay_ref, yearly_ref
+    payback = f'IF({yr}>0,IF({f0}>=0,0,IF(-{f0}/{yr}<=$B$8,-{f0}/{yr},"")),"")'
+    payback_note = (f'IF({yr}>0,IF({f0}>=0,"",IF(-{f0}/{yr}<=$B$8,"",'
+                    f'"{model.not_within(h)}")),"{model.NEVER}")')
+    notes = {"roi": (f'IF(C{ours}-{{price_nb}}>0,"","{model.NOT_DEFINED}")', results.roi_note),
+             "payback": (payback_note, results.payback_note)}
     for k, (key, label, formula, val, fmt) in enumerate(key_rows):
         r = n + k
         if key == "payback":
-            formula = _guard(f'IF(-{outlay_ref}<=0,0,IF(AND({yearly_ref}>0,'
-                             f'-{outlay_ref}/{yearly_ref}<=$B$8),-{outlay_ref}/{yearly_ref},'
-                             f'"not within "&$B$8&" years"))')
+            formula = _guard(payback)
         if key == "npv":
             label = f"NPV of choosing ours at {spec.discount_rate:.1%} over {h} years"
             formula = _guard(f"{outlay_ref}+NPV($B$9,{yearly_ref}:"
                              f"{get_column_letter(2 + h)}{cf + 1})")
         set_text(ws.cell(r, 1), label)
-        book.formula(ws[refs[key]], formula.format(**refs), val, fmt)
+        book.formula(ws[refs[key]], formula.format(**refs), _number_or_empty(val), fmt)
         layout.results[key] = refs[key]
+        if key in notes:
+            note, text = notes[key]
+            book.formula(ws[f"C{r}"], f"=IF($B$7,{note.format(**refs)},\"\")", text)
+            layout.results[f"{key}_note"] = f"C{r}"
     for key in ("differential", "incentive_s"):
         ws[refs[key]].font = BOLD
     # cash flows of choosing ours over the next best
@@ -472,6 +532,11 @@ def _summary_sheet(spec, ws, book, layout, results, scenario, customer) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def _number_or_empty(value):
+    """A result as its cell shows it: NaN (no result) is an empty cell, not a number."""
+    return "" if isinstance(value, float) and math.isnan(value) else value
+
+
 # ----------------------------------------------------------------------------- Sensitivity
 
 
@@ -495,8 +560,10 @@ def _sensitivity_sheet(spec, ws, book, layout, sens) -> None:
         r = 6 + k
         ir = layout.input_rows[s["input"]]
         set_text(ws.cell(r, 1), s["input"])
-        book.formula(ws[f"B{r}"], f"=Inputs!$E${ir}", s["low"])
-        book.formula(ws[f"C{r}"], f"=Inputs!$F${ir}", s["high"])
+        # an explicit format: LibreOffice would give a General formula its source's format
+        fmt = _number_format(spec.input(s["input"]).unit)
+        book.formula(ws[f"B{r}"], f"=Inputs!$E${ir}", s["low"], fmt)
+        book.formula(ws[f"C{r}"], f"=Inputs!$F${ir}", s["high"], fmt)
         book.formula(ws[f"D{r}"], _guard(total(_refs(spec, layout, "D", (s["input"], "E")))),
                      s["at_low"], MONEY)
         book.formula(ws[f"E{r}"], _guard(total(_refs(spec, layout, "D", (s["input"], "F")))),
@@ -532,15 +599,32 @@ def _about_sheet(spec, ws, built_at, customer) -> None:
         ("Spec version", spec.version),
         ("Spec digest (sha256, first 16)", spec.digest),
         ("Template version", TEMPLATE_VERSION),
-        ("Built (UTC)", built_at.strftime("%Y-%m-%d %H:%M:%S")),
+        ("Built (UTC)", built_at.strftime(BUILT_FORMAT)),
         ("Scenarios", "Base: the yellow Base column. Low: every input at the end of its range "
                       "that lowers the total value (High: the other end), as found when the file "
                       "was built. Conservative: Base with every benefit claim halved."),
         ("Definitions", "Value elements measure ours against the reference alternative. "
                         "Differential = incentive to buy ours - incentive to buy the next best "
                         "(incentive = value - price over the horizon). ROI = (extra value - "
-                        "extra price) / extra price vs the next best. NPV uses Excel's NPV "
+                        "extra price) / extra price vs the next best; none when ours costs no "
+                        "more. Payback = the time until the cumulative net cash flow of ours "
+                        "vs the next best first reaches zero, linear within the year: the "
+                        "extra paid up front / the net cash flow of a year (0 when nothing "
+                        "more is paid up front); none (the cell beside it says 'never') when "
+                        "that yearly flow is 0 or negative, whatever is paid up front, and "
+                        "none within the horizon when it is later. NPV uses Excel's NPV "
                         "(first year discounted once) plus the year-0 flow."),
+        ("How to verify", "Run `cvp-xl check` on this file (add `--spec` with the spec named "
+                          "above to rebuild the template from it). It compares every formula "
+                          "and every protected cell with the template this file was built "
+                          f"from, whose digests are kept in the hidden sheet "
+                          f"'{digests.DIGEST_SHEET}', and lists by cell: a formula typed over "
+                          "or edited, a protected cell changed or unlocked, a sheet "
+                          "unprotected, a row or sheet added, an input whose low, base and "
+                          "high are out of order. 'no problems found' means the formulas are "
+                          "the template's. The digests show edits made in a spreadsheet "
+                          "program; they are not a signature: with the spec at hand, the "
+                          "rebuilt template decides."),
     ]
     set_text(ws["A1"], "About this calculator")
     ws["A1"].font = TITLE_FONT

@@ -19,15 +19,26 @@ Definitions (all money over the horizon of ``H`` years unless "per year"):
 - break-even price ``= price_nb + (value_s - value_nb)``;
 - ROI on the customer's extra spend: ``(benefit - cost) / cost`` with
   ``benefit = value_s - value_nb`` and ``cost = price_s - price_nb``; when
-  ours costs no more (``cost <= 0``) ROI is not defined and shown as text;
+  ours costs no more (``cost <= 0``) ROI is not defined: NaN, and the note
+  ``roi_note`` says why;
 - cash flows of choosing ours over the next best: year 0
   ``-(one_time_s - one_time_nb)``, years 1..H ``(value per year - value per
   year_nb) - (recurring_s - recurring_nb)``;
-- payback in years: ``0`` when nothing is paid up front; otherwise year-0
-  outlay / yearly net flow when that flow is positive and the payback falls
-  within the horizon; otherwise text "not within H years";
+- payback in years (DOMAIN.md §4: the time until the cumulative net cash
+  flow first reaches zero, linear within the year in which it turns; none
+  when it never turns): with a year-0 outlay ``outlay`` and the same net flow
+  ``yearly`` in every year, the cumulative flow ``-outlay + t * yearly``
+  rises only when ``yearly > 0``; then payback is ``max(outlay, 0) /
+  yearly`` (0 when nothing more is paid up front), and when that is later
+  than the horizon there is none within it.  When ``yearly <= 0`` the
+  cumulative flow never rises, whatever is paid up front, and there is no
+  payback.  No payback is NaN, never text; ``payback_note`` says which case
+  (``"never"`` or ``"not within H years"``, ``""`` when there is a payback);
 - NPV at the discount rate: year-0 flow plus Excel's ``NPV(rate, years
   1..H)`` (Excel's convention: the first value is discounted one period).
+
+Every result is a float (one customer) or a float array (many); the notes
+are text (str, or an array of str): a number never becomes text.
 """
 
 from __future__ import annotations
@@ -38,12 +49,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from cvp_xl import wordeq
-from cvp_xl.errors import CvpValueError
+from cvp_xl.errors import CvpError, CvpValueError
 from cvp_xl.workbooks.calculator.spec import CONSERVATIVE_FACTOR, PERIODS_PER_YEAR, SCENARIOS, Spec
 
-__all__ = ["evaluate", "Results", "PERIODS_PER_YEAR", "annual_factor", "input_values"]
+__all__ = ["evaluate", "Results", "PERIODS_PER_YEAR", "annual_factor", "input_values",
+           "payback", "NOT_DEFINED", "NEVER", "not_within"]
 
+#: The note when ROI is not defined (ours costs no more than the next best).
 NOT_DEFINED = "n/a: ours costs no more"
+#: The note when the cumulative net cash flow never rises (no payback, whatever the horizon).
+NEVER = "never"
 
 
 def annual_factor(unit: str) -> float:
@@ -72,10 +87,12 @@ class Results:
     incentive_nb: object
     differential: object
     breakeven_price: object
-    roi: object            # float, or NOT_DEFINED (object array for many)
-    payback: object        # float, or text
+    roi: object            # float (NaN when not defined: see roi_note)
+    payback: object        # float in years (NaN when none: see payback_note)
     npv: object
     cash_flows: list       # years 0..H
+    roi_note: object = ""      # "" or NOT_DEFINED
+    payback_note: object = ""  # "", NEVER or not_within(H) (str, or an array of str)
 
 
 def input_values(spec: Spec, scenario: str, given: Mapping[str, object] | None = None,
@@ -135,10 +152,11 @@ def evaluate(spec: Spec, given: Mapping[str, object] | None = None,
     breakeven = alt_price[nb] + (value_s - alt_value[nb])
     benefit = value_s - alt_value[nb]
     cost = price_s - alt_price[nb]
-    roi = (benefit - cost) / cost if cost > 0 else NOT_DEFINED
+    roi = (benefit - cost) / cost if cost > 0 else np.nan + 0 * benefit
+    roi_note = "" if cost > 0 else NOT_DEFINED
     outlay = spec.offering.one_time - a_nb.one_time
     yearly = (total - a_nb.value_per_year) - (spec.offering.recurring - a_nb.recurring)
-    payback = _payback(outlay, yearly, h)
+    years, note = payback(outlay, yearly, h)
     flows = [-outlay + 0 * total] + [yearly] * h
     rate = spec.discount_rate
     npv = flows[0] + sum(f / (1 + rate) ** t for t, f in enumerate(flows[1:], start=1))
@@ -147,49 +165,147 @@ def evaluate(spec: Spec, given: Mapping[str, object] | None = None,
         value_s=value_s, price_s=price_s, alt_value=alt_value, alt_price=alt_price,
         alt_incentive=alt_incentive, next_best=nb, incentive_s=incentive_s,
         incentive_nb=alt_incentive[nb], differential=differential, breakeven_price=breakeven,
-        roi=roi, payback=payback, npv=npv, cash_flows=flows,
+        roi=roi, payback=years, npv=npv, cash_flows=flows, roi_note=roi_note,
+        payback_note=note,
     )
 
 
 def not_within(h: int) -> str:
-    return f"not within {h} years"
+    """The note when the payback is later than the horizon of ``h`` years."""
+    return f"not within {h} year{'s' * (h != 1)}"
 
 
-def _payback(outlay, yearly, h):
-    if outlay <= 0:
-        return 0.0 * yearly if isinstance(yearly, np.ndarray) else 0.0
-    if isinstance(yearly, np.ndarray):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            years = outlay / yearly
-        ok = (yearly > 0) & (years <= h)
-        if ok.all():
-            return years
-        out = years.astype(object)  # numbers stay numbers; np.where would make them all text
-        out[~ok] = not_within(h)
-        return out
-    if yearly > 0 and outlay / yearly <= h:
-        return outlay / yearly
-    return not_within(h)
+def payback(outlay, yearly, h: int):
+    """Payback in years of a year-0 ``outlay`` followed by ``yearly`` net flows, and its note.
+
+    The cumulative net cash flow is ``-outlay + t * yearly`` (linear within
+    each year).  It first reaches zero from below at ``max(outlay, 0) /
+    yearly`` when ``yearly > 0``; when ``yearly <= 0`` it never rises, and
+    there is no payback whatever the outlay (DOMAIN.md §4).  A payback later
+    than ``h`` years is none within the horizon.
+
+    Parameters
+    ----------
+    outlay : float
+        What choosing ours costs more up front (negative when it costs less).
+    yearly : float or numpy.ndarray
+        The net cash flow of each year 1..h (one per customer for an array).
+    h : int
+        The horizon in years.
+
+    Returns
+    -------
+    (years, note)
+        ``years`` is a float (or float array), NaN when there is no payback;
+        ``note`` is ``""``, ``"never"`` or ``"not within h years"`` (str, or a str array).
+
+    Examples
+    --------
+    An outlay of 25,000 and 10,000 a year: 25,000 / 10,000 = 2.5 years.
+
+    >>> payback(25_000, 10_000.0, 3)
+    (2.5, '')
+    >>> payback(25_000, 5_000.0, 3)   # 5 years: later than the horizon
+    (nan, 'not within 3 years')
+    >>> payback(0, -44_440.0, 3)      # nothing up front, a loss every year
+    (nan, 'never')
+    >>> payback(-1_000, 200.0, 3)     # ours costs less up front and gains every year
+    (0.0, '')
+    """
+    y = np.asarray(yearly, dtype=float)
+    rises = y > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        years = np.where(rises, max(float(outlay), 0.0) / np.where(rises, y, 1.0), np.nan)
+    late = rises & (years > h)
+    years = np.where(late, np.nan, years)
+    note = np.where(rises, np.where(late, not_within(h), ""), NEVER)
+    if y.ndim == 0:
+        return float(years), str(note)
+    return years, note
+
+
+#: At most this many numbers in one vectorised evaluation of an element with its inputs moved
+#: (32 MB of float64): the sensitivity's memory stays bounded whatever the spec and the number
+#: of customers.
+SENSITIVITY_BLOCK = 1 << 22
 
 
 def sensitivity(spec: Spec, given: Mapping[str, object] | None = None) -> list[dict]:
-    """Total value per year with each input at its low and at its high, the others at base."""
+    """Total value per year with each input at its low and at its high, the others at base.
+
+    Moving one input changes only the elements whose equations use it, so the total with an
+    input moved is the total at base plus the change of those elements.  Each equation is
+    parsed once, evaluated once at base, and once more, vectorised, with each input it uses
+    moved to its low and to its high (in blocks of at most :data:`SENSITIVITY_BLOCK`
+    numbers): the cost grows with the size of the spec, not with inputs times elements.  An
+    element that cannot be computed with an input moved raises the error that moving the
+    inputs one at a time, in the spec's order, meets first.
+    """
     base_inputs = input_values(spec, "Base", given)
     names = spec.input_names
-    factors = {el.name: annual_factor(el.unit) for el in spec.elements}
-
-    def total(values):
-        return sum(wordeq.evaluate(el.equation, names, [values[n] for n in names])
-                   * factors[el.name] for el in spec.elements)
-
-    base_total = total(base_inputs)
+    base = [base_inputs[n] for n in names]
+    position = {n: k for k, n in enumerate(names)}
+    equations = [wordeq.parse(el.equation, names) for el in spec.elements]
+    factors = [annual_factor(el.unit) for el in spec.elements]
+    at_base = [eq.evaluate(base) * f for eq, f in zip(equations, factors)]
+    base_total = sum(at_base)
+    change = [[0.0, 0.0] for _ in names]  # per input: change of the total at low, at high
+    try:
+        for eq, factor, before in zip(equations, factors, at_base):
+            for k, side, after in _moved(eq, spec, base, position):
+                change[k][side] = change[k][side] + (after * factor - before)
+    except CvpError:
+        _first_error(spec, equations, base, position)
+        raise
     rows = []
-    for i in spec.inputs:
-        at_low = total({**base_inputs, i.name: i.low})
-        at_high = total({**base_inputs, i.name: i.high})
+    for i, (low, high) in zip(spec.inputs, change):
+        at_low, at_high = _plain(base_total + low), _plain(base_total + high)
         rows.append({"input": i.name, "low": i.low, "high": i.high, "at_low": at_low,
                      "at_high": at_high, "swing": abs(at_high - at_low), "base": base_total})
     return rows
+
+
+def _moved(eq, spec: Spec, base: list, position: dict):
+    """``(input index, 0 at low or 1 at high, value)`` of one element for each input its
+    equation uses moved to its low and to its high, the other inputs at base."""
+    used = [position[q] for q in eq.quantities]
+    if not used:
+        return
+    shape = np.broadcast_shapes(*(np.shape(base[k]) for k in used))
+    size = int(np.prod(shape))
+    moves = [(k, side) for k in used for side in (0, 1)]
+    rows = max(1, SENSITIVITY_BLOCK // (size * len(used)))
+    values = list(base)
+    for start in range(0, len(moves), rows):
+        block = moves[start:start + rows]
+        for k in used:
+            values[k] = np.empty((len(block), size))
+            values[k][:] = np.reshape(np.broadcast_to(base[k], shape), size)
+        for r, (k, side) in enumerate(block):
+            values[k][r] = spec.inputs[k].high if side else spec.inputs[k].low
+        result = np.broadcast_to(eq.evaluate(values), (len(block), size))
+        for r, (k, side) in enumerate(block):
+            yield k, side, result[r].reshape(shape) if shape else float(result[r, 0])
+
+
+def _first_error(spec: Spec, equations: list, base: list, position: dict) -> None:
+    """Move the inputs one at a time, in the spec's order, to raise the first error met."""
+    users: list[list] = [[] for _ in base]
+    for eq in equations:
+        for q in eq.quantities:
+            users[position[q]].append(eq)
+    values = list(base)
+    for k, i in enumerate(spec.inputs):
+        for moved in (i.low, i.high):
+            values[k] = moved
+            for eq in users[k]:
+                eq.evaluate(values)
+        values[k] = base[k]
+
+
+def _plain(x):
+    """A float for one customer, the array for many."""
+    return float(x) if np.ndim(x) == 0 else x
 
 
 def _item(v, k: int):

@@ -31,12 +31,13 @@ SPECS = sorted(  # fleet-routing, low-voc-coating, packaging-line-maintenance
 CASES = [(p, s) for p in SPECS for s in SCENARIOS]
 IDS = [f"{p.stem}-{s}" for p, s in CASES]
 RESULT_KEYS = ["total_per_year", "differential", "incentive_s", "breakeven_price", "roi",
-               "payback", "npv"]
+               "payback", "npv", "roi_note", "payback_note"]
 
 
 def _same(a, b) -> bool:
-    a = "" if a is None else a
-    b = "" if b is None else b
+    """Equal within 1e-9; a missing result (NaN in Python) is an empty cell, not text."""
+    a = "" if a is None or (isinstance(a, float) and math.isnan(a)) else a
+    b = "" if b is None or (isinstance(b, float) and math.isnan(b)) else b
     return close(a, b)
 
 
@@ -98,8 +99,10 @@ def test_cached_values_are_the_python_model(path, scenario, built):
     results = calc_model.evaluate(spec, scenario=scenario)
     summary = openpyxl.load_workbook(target, data_only=True)["Summary"]
     for key in RESULT_KEYS:
-        expected = getattr(results, key if key != "total_per_year" else "total_per_year")
-        assert _same(summary[layout.results[key]].value, expected), key
+        stored = summary[layout.results[key]].value
+        assert _same(stored, getattr(results, key)), key
+        if not key.endswith("_note"):  # a number or an empty cell, never text
+            assert stored is None or isinstance(stored, (int, float)), key
     assert summary[layout.results["next_best"]].value == spec.alternatives[results.next_best].name
 
 
@@ -237,3 +240,51 @@ def test_build_command_reports_a_bad_spec(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == f"Error: {bad}:3: not valid YAML: expected the node content, but " \
                             f"found '<stream end>'\n"
+
+
+OPTIONAL = """\
+name: Optional keys
+currency: EUR
+offering:
+  name: Ours
+alternatives:
+  - name: Theirs
+horizon_years: 2
+discount_rate: 0
+inputs:
+  - name: Only a min
+    unit: kg/year
+    base: 10
+    min: 0
+  - name: Only a max
+    unit: "%"
+    base: 0.5
+    max: 1
+  - name: Neither
+    unit: EUR/kg
+    base: 3
+value_elements:
+  - name: Saved
+    category: economic
+    equation: Only a min x Only a max x Neither
+"""
+
+
+def test_a_spec_with_each_optional_key_absent_builds(tmp_path, differences):
+    # each input lacks min, max or both (building once failed with IndexError on `Neither`);
+    # no low/high/source anywhere, no prices: value 10 x 0.5 x 3 = 15 EUR/year
+    spec = parse_spec(OPTIONAL, "optional.yaml")
+    path = tmp_path / "optional.xlsx"
+    layout = build(spec, path)
+    inputs = openpyxl.load_workbook(path)["Inputs"]
+    rows = [layout.input_rows[name] for name in ("Only a min", "Only a max", "Neither")]
+    assert [inputs[f"J{r}"].value.split(",IF(", 2)[2] for r in rows] == [
+        f'MIN(D{rows[0]}:F{rows[0]})<G{rows[0]},"outside the "&"allowed at least "&G{rows[0]},'
+        f'"ok")))',
+        f'MAX(D{rows[1]}:F{rows[1]})>H{rows[1]},"outside the "&"allowed at most "&H{rows[1]},'
+        f'"ok")))',
+        'FALSE,"outside the "&"","ok")))',
+    ]
+    summary = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    assert summary[layout.results["total_per_year"]].value == 15
+    assert differences(path, compute(path).values) == {}
