@@ -161,6 +161,12 @@ register(Function(
         Example((1000, [[-100, 600, 1000]]), 2.5,
                 "hand: cumulative -1100, -500, +500; 2 + 500/1000 = 2.5"),
         Example((0, [[100]]), 0.0, "hand: nothing to pay back"),
+        Example((0, [[-50], [100]]), 1.5,
+                "hand: nothing paid up front; cumulative -50, +50; 1 + 50/100 = 1.5"),
+        Example((0, [[-100], [-100]]), "#N/A",
+                "DOMAIN.md §4: no payback when the cumulative flow never turns positive, "
+                "whatever the investment; hand: cumulative -100, -200",
+                message="payback not reached: cumulative cash flow after 2 periods is -200"),
         Example((1000, [[100], [100]]), "#N/A", "hand: cumulative -900, -800 never reaches 0",
                 message="payback not reached: cumulative cash flow after 2 periods is -800"),
         Example((-5, [[100]]), "#NUM!", "an investment is paid, not received",

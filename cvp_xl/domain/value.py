@@ -112,12 +112,17 @@ def payback(investment, cash_flows):
     the cumulative flow turns non-negative the time is interpolated
     linearly: ``payback = (k - 1) + still_open_after_k-1 / cash_flow_k``.
 
-    Raises ``#N/A`` when the cumulative flow never reaches zero.
+    With nothing invested the payback is 0 when the first non-zero flow is positive; when it
+    is negative the cumulative flow goes below zero first, and the payback is the time it
+    takes to come back.  Raises ``#N/A`` when the cumulative flow never turns positive,
+    whatever the investment (DOMAIN: "none when it never turns").
 
     >>> payback(1000, [400, 400, 400])
     2.5
     >>> payback(0, [100])
     0.0
+    >>> payback(0, [-50, 100])
+    1.5
     """
     inv = number(investment, "investment")
     if inv < 0:
@@ -125,12 +130,12 @@ def payback(investment, cash_flows):
             f"investment: expected an amount of 0 or more (paid at time 0), got {inv:g}"
         )
     flows = np.atleast_1d(numbers_of(cash_flows, "cash_flows")).ravel().tolist()
-    if inv == 0:
+    if inv == 0 and next((f for f in flows if f != 0), 0.0) > 0:
         return 0.0
     cumulative = -inv
     for k, flow in enumerate(flows, start=1):
         after = cumulative + flow
-        if after >= 0:
+        if after >= 0 and cumulative < 0:
             return float((k - 1) + (-cumulative) / flow)
         cumulative = after
     raise CvpNAError(
