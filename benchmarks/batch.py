@@ -13,7 +13,14 @@ For each example spec, in one run:
 
 Then peak memory of ours at 1,000 and 5,000 customers (separate processes).
 
+``--nightly N`` (default 200; 0 skips it) times the nightly loop on N customers of the
+first spec, each figure per file against the first run's cost per file, in the same run:
+a rerun with nothing changed; a rerun after 10% of the rows changed, half of those files
+edited by their customer (carried); ``upgrade`` to a spec with one input renamed; and
+``collect`` of the N files against LibreOffice recomputing one file.
+
     python benchmarks/batch.py [--customers 1000] [--sample 20] [--skip-libreoffice]
+                               [--nightly 200]
 
 Targets (issue 5): total <= 1.5x the floor; >= 20x faster per file than
 LibreOffice; peak memory that does not grow with the number of customers.
@@ -125,13 +132,70 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def nightly(spec_path: Path, n: int, libreoffice: bool) -> dict:
+    """The nightly loop on n customers, per file (see the module's description)."""
+    import openpyxl
+
+    from cvp_xl.commands.batch import build_many
+    from cvp_xl.commands.collect import collect
+    from cvp_xl.commands.upgrade import upgrade
+    from cvp_xl.hosts.libreoffice import find_soffice, recalc_with_libreoffice
+    from cvp_xl.workbooks.calculator import load_spec, parse_spec
+
+    spec = load_spec(spec_path)
+    table = customers(spec, n)
+    row = {"files": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        first, _ = timed(lambda: build_many(spec, table, out))
+        row["first_run_per_file_s"] = first / n
+        again, report = timed(lambda: build_many(spec, table, out))
+        assert len(report.up_to_date) == n
+        row["rerun_unchanged_per_file_s"] = again / n
+        changed = table.copy()
+        k = max(n // 10, 2)
+        name = spec.inputs[0].name
+        changed.loc[: k - 1, name] = changed.loc[: k - 1, name] * 1.01
+        for j in range(k // 2):  # half of the changed rows: their customer edited the file
+            path = out / f"C-{j:05d}.xlsx"
+            wb = openpyxl.load_workbook(path)
+            wb["Inputs"]["D6"] = float(wb["Inputs"]["D6"].value) * 1.01
+            wb["Summary"]["B4"] = "Conservative"
+            wb.save(path)
+        t, report = timed(lambda: build_many(spec, changed, out))
+        assert len(report.written) == k and len(report.carried) == k // 2, report.kept
+        row["rerun_10pct_changed_per_rebuilt_file_s"] = t / k
+        first_input = spec.inputs[-1].name
+        text = spec.text.replace(f"  - name: {first_input}\n",
+                                 f"  - name: {first_input} (v2)\n    was: {first_input}\n")
+        text = text.replace(f"× {first_input}", f"× {first_input} (v2)")
+        new = parse_spec(text, "v2.yaml")
+        t, report = timed(lambda: upgrade(out, new))
+        assert len(report.upgraded) == n, report.failed[:3]
+        row["upgrade_per_file_s"] = t / n
+        t, report = timed(lambda: collect(out, Path(tmp) / "results.xlsx"))
+        assert len(report.files) == n
+        row["collect_per_file_s"] = t / n
+        if libreoffice and find_soffice():
+            lo_out = Path(tmp) / "lo"
+            lo_out.mkdir()
+            t, _ = timed(lambda: recalc_with_libreoffice([out / "C-00001.xlsx"], lo_out))
+            row["libreoffice_one_file_s"] = t
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--skip-libreoffice", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--nightly", type=int, default=200)
     args = parser.parse_args()
+    if args.nightly:
+        loop = nightly(SPECS[0], args.nightly, not args.skip_libreoffice)
+        print(f"nightly loop ({SPECS[0].stem}, {args.nightly} files): " + ", ".join(
+            f"{k} {v:,.4f}" for k, v in loop.items() if k != "files"))
     rows = [one_spec(p, args.customers, args.sample, not args.skip_libreoffice) for p in SPECS]
     frame = pd.DataFrame(rows).set_index("spec")
     with pd.option_context("display.width", 200, "display.max_columns", 20,

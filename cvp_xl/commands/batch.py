@@ -1,26 +1,34 @@
-"""Batch regeneration: one calculator per customer, fast, with nothing lost.
+"""Batch regeneration: one calculator per customer, fast, with nothing a customer typed lost.
 
 The numbers of all customers are computed at once with the vectorised model
-(:mod:`cvp_xl.workbooks.calculator.model`); each file is then written once, with
-formulas and cached values, atomically (a temporary file renamed into place).
-A bad row is reported by row number and column and skipped; the others are
-written.  A rerun rewrites nothing that is already up to date: each file
-carries a digest of the spec, the template and the customer's row as a custom
-document property.
+(:mod:`cvp_xl.workbooks.calculator.model`); each file is then written once, with formulas
+and cached values, atomically (a temporary file renamed into place).
 
-:func:`build_many` takes any :class:`concurrent.futures.Executor`, so a job
-that outgrows one machine can hand it a Dask client's executor
-(``client.get_executor()``) unchanged.
+- **A row is the unit of failure.** A bad value, a division by zero, an overflow, a
+  character a workbook cannot hold: the row is reported with its line and customer id and
+  skipped; every other customer is written, and the summary always lists every row.
+- **A rerun rewrites nothing that is up to date**: each file carries a digest of the spec,
+  the template and its row.  A file whose row changed is rebuilt, and what the customer
+  entered in it is carried over by the rules of :mod:`cvp_xl.commands.carry` (the file
+  records the values the table gave it, so the customer's entries are told from the
+  table's); a file that cannot be rebuilt without losing an entry is left as it is and
+  reported.  ``force`` rebuilds every file from the table, keeping each file a customer
+  edited in ``previous-<timestamp>/`` first.
+- **File names are safe on every file system** (:func:`assign_files`): never the name of
+  the summary, of a file the user keeps in the folder, of another customer's file (case
+  ignored) or of a Windows device name.
+
+:func:`build_many` takes any :class:`concurrent.futures.Executor`, so a job that outgrows one
+machine can hand it a Dask client's executor (``client.get_executor()``) unchanged.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
 import re
-import zipfile
+import shutil
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
@@ -29,36 +37,52 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cvp_xl.args import describe
-from cvp_xl.errors import RowProblem, WorkbookError
+from cvp_xl.errors import CvpXlError, RowProblem, WorkbookError
 from cvp_xl.workbooks.calculator import model
 from cvp_xl.workbooks.calculator.builder import TEMPLATE_VERSION, build
 from cvp_xl.workbooks.calculator.spec import Spec
 from cvp_xl.xlsx import tables
-from cvp_xl.xlsx.write import FORMULA_PREFIXES
+from cvp_xl.xlsx.tables import LineProblem
+
+from .carry import backup_folder
+from .entered import DIGEST_PROPERTY, ID_PROPERTY, read_properties, table_properties
+from .file_names import assign_files, file_name, illegal_character, printable
+from .summary import summary_row, write_summary
 
 __all__ = ["customer_table", "read_table", "validate", "build_many", "BatchReport", "RowProblem",
-           "ID", "NAME", "DIGEST_PROPERTY", "file_name"]
+           "ID", "NAME", "DIGEST_PROPERTY", "file_name", "assign_files", "stored_digest",
+           "write_summary"]
 
 ID, NAME = "customer_id", "customer_name"
-DIGEST_PROPERTY = "cvp-xl-digest"
-SUMMARY = "summary"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_TEXT = 32_767
 
 
 @dataclass
 class BatchReport:
-    """What :func:`build_many` did: files written or up to date, rows skipped, the summary."""
+    """What :func:`build_many` did, file by file and row by row.
+
+    ``carried`` lists the files rebuilt with the customer's entries kept (path and one line
+    per entry); ``kept`` the files left as they are (path and why); ``conflicts`` the table
+    changes not applied because the customer had changed the same value; ``names`` the
+    customers whose file got another name than their id; ``notes`` how the table was read.
+    """
 
     written: list[Path] = field(default_factory=list)
     up_to_date: list[Path] = field(default_factory=list)
+    carried: list[tuple[Path, list[str]]] = field(default_factory=list)
+    kept: list[tuple[Path, str]] = field(default_factory=list)
+    conflicts: list[tuple[Path, str]] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (customer id, message)
+    names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    backup: Path | None = None
     summary: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.failed
+        """No row skipped, no file failed or left as it was, no table change left unapplied."""
+        return not (self.problems or self.failed or self.kept or self.conflicts)
 
 
 def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
@@ -91,79 +115,131 @@ def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a customer table (CSV or .xlsx) with every cell as it was typed (no coercion).
 
-    Read with :func:`cvp_xl.xlsx.tables.read_table`; headers lose surrounding spaces.
+    Read with :func:`cvp_xl.xlsx.tables.read_table` (encodings, separators, blank and total
+    rows, lines of the wrong length: see there); headers lose surrounding spaces.  The index
+    holds each row's line (CSV) or row (workbook) number.
     """
     frame = tables.read_table(path, csv_error="not a readable CSV file")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
-def _number(v):
-    """A number from a table cell, or None with the reason."""
-    if tables.is_blank(v):
-        return None, "blank"
-    value = tables.as_number(v)
-    return (value, None) if value is not None else (None, describe(v))
+# -- rows ---------------------------------------------------------------------------------------
 
 
-def file_name(customer_id: str) -> str:
-    """The calculator's file name for a customer id: safe on every file system."""
-    stem = _UNSAFE.sub("_", customer_id).strip("._") or "customer"
-    return f"{stem[:120]}.xlsx"
+@dataclass
+class Rows:
+    """The rows of a customer table that can be built, and what was wrong with the others."""
+
+    customers: list[dict]                 # row, where, customer_id, customer_name
+    values: dict[str, np.ndarray]         # input name -> one value per customer
+    problems: list[RowProblem]
+    skipped: list[dict]                   # row, where, customer_id, customer_name, problem
+    notes: list[str]
 
 
-def validate(spec: Spec, frame: pd.DataFrame, source: str = "table"):
-    """Check every row; return (valid rows, {input: float array}, problems).
+def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
+    """Check every row of a customer table.
 
-    Row numbers are as a spreadsheet or text editor counts them: the header
-    is row 1, the first customer row 2.  A missing input column is refused
-    as a whole (``WorkbookError``).
+    Columns are matched ignoring case, spaces and underscores, by an input's name or an
+    earlier name it lists under ``was:``.  Numbers are read by the rule of
+    :func:`cvp_xl.xlsx.tables.parse_number` (percentages, thousands separators), with the
+    decimal mark the table's number fields show (:func:`~cvp_xl.xlsx.tables.decimal_mark`).
+    Rows are numbered as the file counts them (:func:`~cvp_xl.xlsx.tables.row_numbers`).
+
+    Raises
+    ------
+    cvp_xl.errors.WorkbookError
+        A column is missing (the table cannot be used at all).
     """
-    found = tables.match_headers(frame.columns, [ID, NAME] + spec.input_names)
-    missing = found.missing
+    wanted = [ID, NAME] + spec.input_names
+    aliases = {i.name: i.was for i in spec.inputs}
+    positions, notes, missing = {}, [], []
+    for name in wanted:
+        keys = [name, *aliases.get(name, ())]
+        found = [(k, j) for k in keys for j, c in enumerate(frame.columns)
+                 if tables.header_key(c) == tables.header_key(k)]
+        if not found:
+            missing.append(name)
+            continue
+        key, j = found[0]
+        positions[name] = j
+        if key != name:
+            notes.append(f"column {frame.columns[j]!r} read as the input {name!r} (its earlier "
+                         f"name)")
+        repeats = [c for k, c in found[1:] if c != j]
+        if repeats:
+            notes.append(f"column {frame.columns[j]!r} is given {len(repeats) + 1} times; the "
+                         f"first is used")
     if missing:
         raise WorkbookError(f"{source}: missing column{'s' * (len(missing) > 1)} "
                             f"{', '.join(repr(m) for m in missing)} (one per input of the spec; "
                             f"`cvp-xl customers SPEC` writes a template)")
-    problems: list[RowProblem] = []
-    keep, seen, files = [], {}, {}
-    values = {i.name: [] for i in spec.inputs}
-    for k, row in enumerate(frame.itertuples(index=False, name=None)):
-        r = k + 2
+    read = frame.attrs.get("read")
+    numbers, where = tables.row_numbers(frame)
+    default = read.decimal if read is not None else "."
+    decimal = tables.decimal_mark([v for n in spec.input_names
+                                   for v in frame.iloc[:, positions[n]]], default)
+    if decimal == ",":
+        notes.append("numbers are read with a decimal comma (1.234,5 is 1234.5)")
+    elif decimal == "mixed":
+        notes.append("numbers use both . and , as decimal marks; a number either could "
+                     "read (1,234) is refused")
+    problems = list(read.problems) if read is not None else []
+    customers, skipped, seen = [], [], {}
+    values: dict[str, list[float]] = {i.name: [] for i in spec.inputs}
+    for r, row in zip(numbers, frame.itertuples(index=False, name=None)):
+        cid = tables.as_text(row[positions[ID]], strip=True)
+        name = tables.as_text(row[positions[NAME]], strip=True) or ""
         bad = []
-        cid = tables.as_text(row[found.positions[ID]], strip=True)
+
+        def problem(column, message, cid=cid, r=r, bad=bad):
+            bad.append(LineProblem(r, column, message, where, printable(cid or "")))
+
         if not cid:
-            bad.append(RowProblem(r, ID, "missing customer id"))
+            problem(frame.columns[positions[ID]], "missing customer id")
         elif cid in seen:
-            bad.append(RowProblem(r, ID, f"duplicate customer id '{cid}' (first on row "
-                                         f"{seen[cid]})"))
-        elif file_name(cid) in files:
-            bad.append(RowProblem(r, ID, f"customer id '{cid}' gives the same file name as "
-                                         f"row {files[file_name(cid)]}"))
+            problem(frame.columns[positions[ID]], f"duplicate customer id (first on {where} "
+                                                  f"{seen[cid]})")
+        for col, text in ((positions[ID], cid), (positions[NAME], name)):
+            bad_char = illegal_character(text) if text else None
+            if bad_char:
+                problem(frame.columns[col], f"holds the control character {bad_char}, which a "
+                                            f"workbook cannot hold")
+            elif text and len(text) > _MAX_TEXT:
+                problem(frame.columns[col], f"{len(text):,} characters; a cell holds at most "
+                                            f"{_MAX_TEXT:,}")
         row_values = {}
         for i in spec.inputs:
-            col = frame.columns[found.positions[i.name]]
-            value, why = _number(row[found.positions[i.name]])
+            col = frame.columns[positions[i.name]]
+            value, why = tables.parse_number(row[positions[i.name]], decimal)
             if why == "blank":
-                bad.append(RowProblem(r, col, f"blank; expected a number in {i.unit}"))
+                problem(col, f"blank; expected a number in {i.unit}")
             elif why:
-                bad.append(RowProblem(r, col, f"expected a number in {i.unit}, got {why}"))
+                problem(col, f"expected a number in {i.unit}, got {why}")
             elif (i.min is not None and value < i.min) or (i.max is not None and value > i.max):
-                bad.append(RowProblem(r, col, f"{value:g} is outside the allowed range "
-                                              f"{_allowed(i)}"))
+                problem(col, f"{value:g} is outside the allowed range {_allowed(i)}")
             row_values[i.name] = value
         if cid and cid not in seen:
             seen[cid] = r
-            files.setdefault(file_name(cid), r)
         if bad:
             problems.extend(bad)
+            skipped.append({"row": r, "where": where, ID: cid or "", NAME: name,
+                            "problem": "; ".join(p.message for p in bad)})
             continue
-        name = tables.as_text(row[found.positions[NAME]], strip=True) or ""
-        keep.append({"row": r, ID: cid, NAME: name})
+        customers.append({"row": r, "where": where, ID: cid, NAME: name})
         for n, v in row_values.items():
             values[n].append(v)
+    for p in (read.problems if read is not None else []):  # lines of the wrong length
+        fields = read.skipped.get(p.row, [])
+        cid, name = ((fields[positions[k]].strip() if positions[k] < len(fields) else "")
+                     for k in (ID, NAME))
+        skipped.append({"row": p.row, "where": p.where, ID: cid, NAME: name,
+                        "problem": p.message})
+    problems.sort(key=lambda p: p.row)
+    skipped.sort(key=lambda s: s["row"])
     arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
-    return keep, arrays, problems
+    return Rows(customers, arrays, problems, skipped, notes + (read.notes if read else []))
 
 
 def _allowed(i) -> str:
@@ -172,68 +248,195 @@ def _allowed(i) -> str:
     return f"at least {i.min:g}" if i.min is not None else f"at most {i.max:g}"
 
 
-def _digest(spec: Spec, customer: dict, inputs: dict) -> str:
-    payload = json.dumps({"spec": spec.text, "template": TEMPLATE_VERSION, "id": customer[ID],
-                          "name": customer[NAME], "inputs": inputs}, sort_keys=True)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+# -- evaluation: one bad row does not stop the block --------------------------------------------
 
 
-_PROPERTY = re.compile(
-    r'name="' + re.escape(DIGEST_PROPERTY) + r'"[^>]*>\s*<vt:lpwstr[^>]*>([0-9a-f]{64})'
-)
+_FINITE = ("total_per_year", "value_s", "differential", "breakeven_price", "incentive_s", "npv")
+
+
+def _finite(results: model.Results, sens: list[dict], n: int) -> np.ndarray:
+    ok = np.ones(n, dtype=bool)
+    arrays = [getattr(results, k) for k in _FINITE] + list(results.elements.values())
+    arrays += list(results.cash_flows)
+    arrays += [row[k] for row in sens for k in ("at_low", "at_high", "swing")]
+    for a in arrays:
+        a = np.asarray(a, dtype=float)
+        ok &= np.isfinite(a) if a.ndim else np.full(n, np.isfinite(a))
+    return ok
+
+
+def _evaluate(spec: Spec, values: dict[str, np.ndarray]):
+    with np.errstate(all="ignore"):
+        return model.evaluate(spec, values, "Base"), model.sensitivity(spec, values)
+
+
+def _evaluate_block(spec: Spec, values: dict[str, np.ndarray], n: int):
+    """Results for a block of customers, and ``{index: why}`` for the customers that have none.
+
+    The block is evaluated at once; when that fails (a division by zero, a number too large),
+    each customer is evaluated alone to find the ones that fail, and the block again without
+    them.
+    """
+    bad: dict[int, str] = {}
+    try:
+        results, sens = _evaluate(spec, values)
+    except (CvpXlError, ArithmeticError, ValueError):
+        for k in range(n):
+            try:
+                _evaluate(spec, {name: float(a[k]) for name, a in values.items()})
+            except (CvpXlError, ArithmeticError, ValueError) as exc:
+                bad[k] = str(exc)
+        good = np.array([k not in bad for k in range(n)])
+        if not good.any():
+            return None, None, bad
+        try:  # the failing rows take a good row's values; their results are dropped
+            results, sens = _evaluate(spec, {name: np.where(good, a, a[good][0])
+                                             for name, a in values.items()})
+        except (CvpXlError, ArithmeticError, ValueError) as exc:
+            return None, None, {k: bad.get(k, str(exc)) for k in range(n)}
+    finite = _finite(results, sens, n)
+    for k in np.flatnonzero(~finite):
+        bad.setdefault(int(k), "#NUM! a result is too large for a number (overflow)")
+    return results, sens, bad
 
 
 def stored_digest(path: Path) -> str | None:
     """The digest a calculator was built with, or None (absent, unreadable, not ours)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            text = archive.read("docProps/custom.xml")[:65536].decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return None
-    m = _PROPERTY.search(text)
-    return m.group(1) if m else None
+    digest = read_properties(path).get(DIGEST_PROPERTY)
+    return digest if digest and re.fullmatch(r"[0-9a-f]{64}", digest) else None
 
 
-def _build_chunk(spec: Spec, jobs: list[dict]) -> list[tuple[str, str | None]]:
-    """Build several calculators (runs in a worker); return (id, error or None) for each."""
+# -- building ------------------------------------------------------------------------------------
+
+
+def _digest(spec: Spec, customer: dict, inputs: dict, template: str = TEMPLATE_VERSION) -> str:
+    """The digest of what a file is built from: spec, template, the customer's row."""
+    payload = json.dumps({"spec": spec.text, "template": template, "id": customer[ID],
+                          "name": customer[NAME], "inputs": inputs}, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _properties(job: dict) -> dict[str, str]:
+    return {DIGEST_PROPERTY: job["digest"], ID_PROPERTY: job["id"],
+            **table_properties({"name": job["name"], "inputs": job["inputs"]})}
+
+
+def _build_chunk(spec: Spec, jobs: list[dict]) -> list[dict]:
+    """Build new calculators (runs in a worker); one outcome per job."""
     out = []
     for job in jobs:
         try:
-            build(spec, job["path"], given=job["inputs"], customer=job["name"],
-                  results=job["results"], sens=job["sens"],
-                  properties={DIGEST_PROPERTY: job["digest"], "cvp-xl-customer-id": job["id"]})
-            out.append((job["id"], None))
-        except Exception as exc:  # one bad file must not stop the others
-            out.append((job["id"], f"{type(exc).__name__}: {exc}"))
+            build(spec, job["path"], given=job["inputs"], customer=job["name"] or None,
+                  results=job["results"], sens=job["sens"], properties=_properties(job))
+            out.append({"id": job["id"], "status": "written"})
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            out.append({"id": job["id"], "status": "failed",
+                        "message": f"{type(exc).__name__}: {exc}"})
     return out
 
 
+def _rebuild_chunk(spec: Spec, jobs: list[dict]) -> list[dict]:
+    """Rebuild existing calculators, carrying the customers' entries (runs in a worker)."""
+    out = []
+    for job in jobs:
+        try:
+            out.append(_rebuild(spec, job))
+        except Exception as exc:  # noqa: BLE001 - the old file stays as it was
+            out.append({"id": job["id"], "status": "failed",
+                        "message": f"{type(exc).__name__}: {exc}; the file is as it was"})
+    return out
+
+
+def _backup(path: Path, backup: Path) -> Path:
+    backup.mkdir(parents=True, exist_ok=True)
+    target = backup / path.name
+    shutil.copy2(path, target)
+    return target
+
+
+def _rebuild(spec: Spec, job: dict) -> dict:
+    """One file that is there but out of date: carried, left as it is, or (force) rebuilt."""
+    from .carry import plan, write
+    from .entered import read_calculator
+
+    path, force = job["path"], job["force"]
+    table = {"name": job["name"], "inputs": job["inputs"]}
+    outcome = {"id": job["id"]}
+    fresh = None
+    try:
+        calc = read_calculator(path)
+    except CvpXlError as exc:
+        calc, fresh = None, f"it cannot be read as a calculator ({exc})"
+    if calc is not None and tables.header_key(calc.offering) != tables.header_key(
+            spec.offering.name):
+        fresh = f"it was built for another offering, {calc.offering!r}"
+    if calc is not None and fresh is None:
+        record = calc.table
+        entered = {"name": calc.customer.value or "",
+                   "inputs": {n: e.base.value for n, e in calc.inputs.items()}}
+        if record is None and calc.spec is not None and calc.template_version and _digest(
+                calc.spec, {ID: job["id"], NAME: entered["name"]}, entered["inputs"],
+                calc.template_version) == calc.properties.get(DIGEST_PROPERTY):
+            # built by an earlier version, untouched since (a value of 17 significant digits
+            # comes back with 16 and does not match: such a file is kept, never overwritten)
+            record = entered
+        p = plan(calc, spec, table=table, record=record)
+        if p.blockers:
+            fresh = "; ".join(p.blockers)
+        elif not force or not p.edited:
+            backup = _backup(path, job["backup"]) if p.edited else None
+            results = write(p, path, _properties(job))
+            outcome.update(status="carried" if p.edited else "written", results=results,
+                           scenario=p.scenario, customer=p.customer,
+                           lines=p.kept + p.not_carried + p.lines, conflicts=p.conflicts,
+                           backup=backup)
+            return outcome
+        else:
+            fresh = "--force: rebuilt from the table"
+    if not force:
+        outcome.update(status="kept", message=f"left as it is: {fresh}; --force rebuilds it "
+                                              f"from the table, keeping it in a backup first")
+        return outcome
+    backup = _backup(path, job["backup"])
+    results = model.evaluate(spec, job["inputs"], "Base")
+    build(spec, path, given=job["inputs"], customer=job["name"] or None, results=results,
+          properties=_properties(job))
+    outcome.update(status="rebuilt", results=results, scenario="Base", customer=job["name"],
+                   lines=[f"rebuilt from the table ({fresh}); the old file is in {backup}"],
+                   backup=backup)
+    return outcome
+
+
 def _clean_temporaries(out_dir: Path) -> None:
-    """Remove temporary files a killed run left behind (hidden, ``.*.xlsx``)."""
+    """Remove what a killed run left behind: hidden ``.*.xlsx`` files, carry folders."""
     for tmp in out_dir.glob(".*.xlsx"):
         tmp.unlink(missing_ok=True)
+    for tmp in out_dir.glob(".cvp-xl-carry-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(spec, jobs, executor, chunk_size, progress) -> dict[str, str | None]:
-    """Build the jobs (here, or on the executor); return {customer id: error or None}."""
-    chunks = [jobs[i:i + chunk_size] for i in range(0, len(jobs), chunk_size)]
-    errors = {}
+def _run(spec, work, executor, chunk_size, progress) -> dict[str, dict]:
+    """Run ``[(function, jobs)]`` here or on the executor; ``{customer id: outcome}``."""
+    chunks = [(fn, jobs[i:i + chunk_size]) for fn, jobs in work
+              for i in range(0, len(jobs), chunk_size)]
+    outcomes: dict[str, dict] = {}
     if executor is None:
-        for c in chunks:
-            errors.update(_build_chunk(spec, c))
+        for fn, chunk in chunks:
+            outcomes.update((o["id"], o) for o in fn(spec, chunk))
             if progress:
-                progress(len(c))
-        return errors
-    futures = {executor.submit(_build_chunk, spec, c): c for c in chunks}
+                progress(len(chunk))
+        return outcomes
+    futures = {executor.submit(fn, spec, chunk): chunk for fn, chunk in chunks}
     for future in as_completed(futures):
         try:
             done = future.result()
-        except Exception as exc:  # a worker died: every file of its chunk failed
-            done = [(job["id"], f"{type(exc).__name__}: {exc}") for job in futures[future]]
-        errors.update(done)
+        except Exception as exc:  # noqa: BLE001 - a worker died: its chunk failed
+            done = [{"id": job["id"], "status": "failed",
+                     "message": f"{type(exc).__name__}: {exc}"} for job in futures[future]]
+        outcomes.update((o["id"], o) for o in done)
         if progress:
             progress(len(futures[future]))
-    return errors
+    return outcomes
 
 
 def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
@@ -249,108 +452,111 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
     table : pandas.DataFrame
         ``customer_id``, ``customer_name`` and one column per input (see :func:`read_table`).
     out_dir : path
-        Created if needed.  Files are named from the customer id (:func:`file_name`).
+        Created if needed.  Files are named from the customer id (:func:`assign_files`).
     executor : concurrent.futures.Executor, optional
         Where to build the files (a ``ProcessPoolExecutor``, a Dask client's
         ``get_executor()``, ...); None builds them in this process.
     force : bool
-        Rewrite files that are up to date.
+        Rebuild every file from the table, also the ones up to date and the ones a customer
+        edited (those are copied to ``out_dir/previous-<timestamp>/`` first).
     chunk_size, block_size : int
         Files per task handed to the executor; customers evaluated (and held) at once.
     progress : callable, optional
-        Called with the number of files finished (built, up to date or failed) as they finish.
+        Called with the number of rows finished (built, up to date, skipped or failed).
+    source : str
+        How to name the table in messages.
+
+    The summary (``summary.xlsx``, ``summary.csv``) is written in every case once the rows
+    are known: one line per row of the table, skipped rows included.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out_dir)
-    customers, arrays, problems = validate(spec, table, source)
-    report = BatchReport(problems=problems)
-    if progress and len(table) > len(customers):
-        progress(len(table) - len(customers))  # the rows skipped count as done
-    rows = []
-    errors: dict[str, str | None] = {}
-    # Customers are taken in blocks: each block is evaluated at once (vectorised), its files
-    # written, and its per-customer results dropped, so memory does not grow with the table.
-    for first in range(0, len(customers), block_size):
-        block = customers[first:first + block_size]
-        values = {n: a[first:first + block_size] for n, a in arrays.items()}
-        results = model.evaluate(spec, values, "Base")
-        sens = model.sensitivity(spec, values)
-        jobs = []
-        for k, customer in enumerate(block):
-            inputs = {n: float(a[k]) for n, a in values.items()}
-            path = out_dir / file_name(customer[ID])
-            digest = _digest(spec, customer, inputs)
-            one = model.pick(results, k)
-            rows.append(_summary_row(spec, customer, one, path))
-            if not force and path.exists() and stored_digest(path) == digest:
-                report.up_to_date.append(path)
-                if progress:
-                    progress(1)
-                continue
-            jobs.append({"id": customer[ID], "name": customer[NAME], "path": path,
-                         "inputs": inputs, "results": one,
-                         "sens": model.pick_sensitivity(sens, k), "digest": digest})
-        errors.update(_run(spec, jobs, executor, chunk_size, progress))
-        for job in jobs:
-            if errors.get(job["id"]):
-                report.failed.append((job["id"], errors[job["id"]]))
-            else:
-                report.written.append(job["path"])
-    failed, current = dict(report.failed), {str(p) for p in report.up_to_date}
-    for row in rows:
-        if row[ID] in failed:
-            row.update(status="failed", problem=failed[row[ID]], file="")
-        else:
-            row["status"] = "up to date" if row["file"] in current else "written"
-    for p in problems:
-        rows.append({ID: "", NAME: "", "status": "skipped", "problem": str(p)})
-    report.summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    write_summary(report.summary, out_dir)
+    rows = validate(spec, table, source)
+    report = BatchReport(problems=rows.problems, notes=rows.notes)
+    backup = backup_folder(out_dir)
+    summary: list[dict] = []
+    try:
+        if progress and rows.skipped:
+            progress(len(rows.skipped))
+        names, why = assign_files([c[ID] for c in rows.customers], out_dir)
+        report.names = [f"{c['where']} {c['row']}, customer {c[ID]!r}: {why[c[ID]]}"
+                        for c in rows.customers if c[ID] in why]
+        for first in range(0, len(rows.customers), block_size):
+            block = rows.customers[first:first + block_size]
+            values = {n: a[first:first + block_size] for n, a in rows.values.items()}
+            _block(spec, block, values, names, why, out_dir, backup, force, report, summary,
+                   executor, chunk_size, progress)
+    finally:
+        report.problems.sort(key=lambda p: p.row)
+        for s in rows.skipped:
+            summary.append(summary_row(spec, s, status="skipped", note=s["problem"]))
+        summary.sort(key=lambda r: r["_row"])
+        report.summary = write_summary(spec, summary, out_dir)
+        if backup.is_dir():
+            report.backup = backup
     return report
 
 
-SUMMARY_COLUMNS = [ID, NAME, "status", "total_value_per_year", "differential", "roi", "payback",
-                   "npv", "next_best", "file", "problem"]
-
-
-def _summary_row(spec, customer, r: model.Results, path: Path) -> dict:
-    return {ID: customer[ID], NAME: customer[NAME], "total_value_per_year": r.total_per_year,
-            "differential": r.differential, "roi": r.roi, "payback": r.payback, "npv": r.npv,
-            "next_best": spec.alternatives[r.next_best].name, "file": str(path), "problem": ""}
-
-
-def write_summary(frame: pd.DataFrame, out_dir: Path) -> tuple[Path, Path]:
-    """``summary.csv`` and ``summary.xlsx`` in ``out_dir``, both written atomically.
-
-    Text that a spreadsheet would read as a formula is written as text in the
-    workbook, and prefixed with ``'`` in the CSV (the usual CSV-injection guard).
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from cvp_xl.xlsx.atomic import atomic_path
-    from cvp_xl.xlsx.cached import atomic_save_workbook
-    from cvp_xl.xlsx.write import set_value
-
-    csv_path, xlsx_path = out_dir / f"{SUMMARY}.csv", out_dir / f"{SUMMARY}.xlsx"
-    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(frame.columns)
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
-                             else v for v in row])
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
-    for c, name in enumerate(frame.columns, start=1):
-        ws.cell(1, c, name).font = Font(bold=True)
-    for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
-        for c, v in enumerate(row, start=1):
-            if isinstance(v, np.generic):
-                v = v.item()
-            if isinstance(v, float) and np.isnan(v):
-                v = None
-            set_value(ws.cell(r, c), v)
-    atomic_save_workbook(wb, xlsx_path)
-    return csv_path, xlsx_path
+def _block(spec, block, values, names, why, out_dir, backup, force, report, summary,
+           executor, chunk_size, progress) -> None:
+    """Evaluate, build and report one block of customers."""
+    results, sens, bad = _evaluate_block(spec, values, len(block))
+    new_jobs, old_jobs, entries = [], [], {}
+    for k, customer in enumerate(block):
+        cid = customer[ID]
+        if k in bad:
+            problem = LineProblem(customer["row"], "", bad[k], customer["where"], cid)
+            report.problems.append(problem)
+            summary.append(summary_row(spec, customer, status="skipped", note=bad[k]))
+            if progress:
+                progress(1)
+            continue
+        inputs = {n: float(a[k]) for n, a in values.items()}
+        path = out_dir / names[cid]
+        one = model.pick(results, k)
+        entry = {"customer": customer, "results": one, "path": path, "note": why.get(cid, "")}
+        entries[cid] = entry
+        job = {"id": cid, "name": customer[NAME], "path": path, "inputs": inputs,
+               "digest": _digest(spec, customer, inputs), "force": force, "backup": backup}
+        if path.exists():
+            if not force and stored_digest(path) == job["digest"]:
+                report.up_to_date.append(path)
+                entry["status"] = "up to date"
+                if progress:
+                    progress(1)
+                continue
+            old_jobs.append(job)
+        else:
+            new_jobs.append({**job, "results": one, "sens": model.pick_sensitivity(sens, k)})
+    outcomes = _run(spec, [(_build_chunk, new_jobs), (_rebuild_chunk, old_jobs)], executor,
+                    chunk_size, progress)
+    for cid, entry in entries.items():
+        path, note = entry["path"], entry["note"]
+        o = outcomes.get(cid, {"status": entry.get("status")})
+        status = o["status"]
+        results = o.get("results", entry["results"])
+        scenario, name = o.get("scenario", "Base"), o.get("customer", entry["customer"][NAME])
+        if status == "written":
+            report.written.append(path)
+        elif status == "up to date":
+            pass
+        elif status in ("carried", "rebuilt"):
+            report.written.append(path)
+            if status == "carried":
+                report.carried.append((path, o["lines"]))
+                report.conflicts += [(path, c) for c in o.get("conflicts", [])]
+            else:
+                report.carried.append((path, o["lines"]))
+            note = "; ".join(filter(None, [note, *o["lines"]]))
+        elif status == "kept":
+            report.kept.append((path, o["message"]))
+            results, note = None, "; ".join(filter(None, [note, o["message"]]))
+        else:
+            report.failed.append((cid, o.get("message", "not built")))
+            results, note = None, o.get("message", "")
+        label = {"carried": "customer's entries kept", "rebuilt": "rebuilt (backup kept)",
+                 "kept": "left as it was"}.get(status, status)
+        summary.append(summary_row(spec, {**entry["customer"], NAME: name}, status=label,
+                                   results=results, scenario=scenario if results else None,
+                                   file=path if status != "failed" else None, note=note))

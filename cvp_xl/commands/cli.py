@@ -39,10 +39,45 @@ def main():
 
 @main.command("functions")
 @click.argument("name", required=False)
-def functions_cmd(name):
-    """List the CVP_* functions with their signature and help (or one NAME in full)."""
+@click.option("--workbook", "as_workbook", is_flag=True,
+              help="Write the Excel 365 function library (LAMBDA names, an example of each) "
+                   "to a workbook instead of listing.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --workbook: the file to write (default cvp-functions.xlsx).")
+@click.option("--lite", "lite_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the xlwings Lite module (main.py, requirements.txt) into this folder.")
+def functions_cmd(name, as_workbook, output, lite_dir):
+    """List the CVP_* functions with their signature and help (or one NAME in full).
+
+    With --workbook, write the LAMBDA library workbook (Excel 365 computes the functions
+    with nothing installed); with --lite, the xlwings Lite module for the functions that
+    need Python.
+    """
     from cvp_xl.registry import functions, get
 
+    if name and (as_workbook or lite_dir):
+        raise click.UsageError("NAME lists one function; leave it out with --workbook or --lite")
+    if output is not None and not as_workbook:
+        raise click.BadParameter("only with --workbook", param_hint="'-o' / '--output'")
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"{output}: expected a file name ending .xlsx",
+                                 param_hint="'-o' / '--output'")
+    if as_workbook:
+        from cvp_xl.commands.functions import write_library
+        from cvp_xl.hosts.lambdas import library
+
+        path = write_library(output or Path("cvp-functions.xlsx"))
+        click.echo(f"{path}: {len(library())} CVP_* functions as LAMBDA names, each with a "
+                   f"worked example (Excel 365: no add-in needed)")
+    if lite_dir is not None:
+        from cvp_xl.commands.functions import write_lite_module
+        from cvp_xl.hosts.xlwings_lite import lite_functions
+
+        written = write_lite_module(lite_dir)
+        click.echo(f"{', '.join(map(str, written))}: {len(lite_functions())} CVP_* functions "
+                   f"for xlwings Lite")
+    if as_workbook or lite_dir is not None:
+        return
     if name:
         try:
             entry = get(name)
@@ -55,6 +90,10 @@ def functions_cmd(name):
             opt = " (optional)" if a.optional else ""
             click.echo(f"  {a.name}{opt}: {a.help}")
         click.echo(f"  Native Excel translation: {'yes' if entry.native else 'no'}")
+        from cvp_xl.hosts.lambdas import not_lambda
+
+        reason = not_lambda(entry)
+        click.echo(f"  Excel 365 LAMBDA library: {f'no, {reason}' if reason else 'yes'}")
         for ex in entry.examples:
             shown = f"{ex.expected} {ex.message}" if ex.is_error else repr(ex.expected)
             click.echo(f"  Example: {entry.name}{ex.args!r} -> {shown}")
@@ -65,24 +104,66 @@ def functions_cmd(name):
         click.echo(f"    {entry.description}")
 
 
+@main.command("add-functions")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of rewriting BOOK in place.")
+def add_functions_cmd(book, output):
+    """Add the CVP_* LAMBDA library to BOOK, or update it; keep every other part of the file.
+
+    Excel 365 (Windows, Mac, the web) then computes =CVP_ROI(...) and the other functions
+    with a native translation in BOOK, with nothing installed.  A name BOOK already uses for
+    something else is never overwritten (exit 2, file unchanged).  Without -o, BOOK is
+    rewritten in place, atomically.
+    """
+    from cvp_xl.commands.functions import add_functions
+
+    if output is not None and output.suffix.lower() != book.suffix.lower():
+        raise click.BadParameter(f"{output}: expected a file name ending {book.suffix} as BOOK's "
+                                 f"(Excel opens a file by its ending)",
+                                 param_hint="'-o' / '--output'")
+    report = add_functions(book, output)
+    names = report.names
+    click.echo(f"{report.path}: {len(names.added)} CVP_* functions added, "
+               f"{len(names.updated)} updated, {len(names.unchanged)} already up to date "
+               f"(LAMBDA names: Excel 365 computes them with nothing installed)")
+    if report.left_out:
+        click.echo(f"  not added, they need Python (the xlwings add-in or xlwings Lite): "
+                   f"{', '.join(report.left_out)}")
+
+
 @main.command()
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of rewriting BOOK in place.")
-@click.option("--strict", is_flag=True, help="Exit 1 when any formula cell holds an error.")
-def recalc(book, output, strict):
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when any formula cell was not recomputed or holds an error, or a "
+                   "calculator reports invalid inputs.")
+@click.option("--max-cells", type=click.IntRange(1), default=None,
+              help="Refuse a workbook with more non-empty cells (default 2,000,000).")
+@click.option("--max-formulas", type=click.IntRange(1), default=None,
+              help="Refuse a workbook with more formula cells (default 50,000).")
+def recalc(book, output, strict, max_cells, max_formulas):
     """Recompute BOOK headlessly; keep every formula and style, and store the values.
 
-    Without -o, BOOK is rewritten in place, atomically.
+    Every formula cell gets the value Excel would compute, or keeps its stored
+    value and is listed with the reason (a function the engine lacks, a link to
+    another workbook, a circular reference, ...).  Without -o, BOOK is rewritten
+    in place, atomically.
     """
     from cvp_xl.commands.recalc import recalc as run
+    from cvp_xl.xlsx.contents import MAX_CELLS, MAX_FORMULAS
 
-    result = run(book, output)
-    click.echo(f"{result.path}: {len(result.values)} formula cells computed, "
-               f"{len(result.errors)} with errors")
+    result = run(book, output, max_cells=max_cells or MAX_CELLS,
+                 max_formulas=max_formulas or MAX_FORMULAS)
+    click.echo(result.summary())
+    for kept in result.kept:
+        click.echo(f"  {kept}", err=True)
     for err in result.errors:
         click.echo(f"  {err}", err=True)
-    if strict and result.errors:
+    for problem in result.problems:
+        click.echo(f"  {problem}", err=True)
+    if strict and not result.trusted:
         sys.exit(1)
 
 
@@ -107,30 +188,128 @@ def demo(out_dir):
               default="Base", show_default=True, help="The case selected when the file opens.")
 @click.option("--customer", default=None, help="Customer name shown on the Summary.")
 def build(spec_path, output, scenario, customer):
-    """Build a share-safe value calculator from a YAML SPEC."""
-    from cvp_xl.workbooks.calculator.builder import build as build_calculator
-    from cvp_xl.workbooks.calculator.spec import load_spec
+    """Build a share-safe value calculator from a YAML SPEC.
 
-    spec = load_spec(spec_path)
+    The file is written whole or not at all.  Refused before any work (exit 2): an output
+    that is SPEC itself, not named .xlsx, or in a folder that does not exist; a --customer
+    with a control character or longer than 255 characters.  An OS error while writing (a
+    full disk, a read-only folder) names the file and the error (exit 2); a file that was
+    there is left as it was.
+    """
+    from cvp_xl.workbooks.calculator.builder import build as build_calculator
+    from cvp_xl.workbooks.calculator.spec import MAX_NAME, load_spec
+    from cvp_xl.workbooks.yaml_safe import not_plain
+
     output = output or spec_path.with_suffix(".xlsx")
-    build_calculator(spec, output, scenario=scenario, customer=customer)
+    _check_output(output, "'-o' / '--output'", ".xlsx", {"SPEC": spec_path})
+    if customer is not None:
+        problem = not_plain(customer) or (f"{len(customer):,} characters; at most {MAX_NAME}"
+                                          if len(customer) > MAX_NAME else None)
+        if problem:
+            raise click.BadParameter(f"{problem} (a name, as plain text)",
+                                     param_hint="'--customer'")
+    spec = load_spec(spec_path)
+    existed = output.exists()
+    try:
+        build_calculator(spec, output, scenario=scenario, customer=customer)
+    except OSError as exc:
+        raise _not_written(output, exc, existed) from None
     click.echo(f"{output}: calculator '{spec.name}' with {len(spec.inputs)} inputs and "
                f"{len(spec.elements)} value elements")
 
 
+def _check_output(output: Path, hint: str, suffix: str, inputs: dict[str, Path]) -> None:
+    """Refuse an output before any work: one of the command's ``inputs`` (same file, by any
+    path), another kind of file than ``suffix``, a folder that does not exist, a file or
+    folder that cannot be written."""
+    import os
+
+    def refuse(message):
+        raise click.BadParameter(f"{output}: {message}", param_hint=hint)
+
+    for name, given in inputs.items():
+        same = given.exists() and output.exists() and os.path.samefile(given, output)
+        if same or os.path.realpath(given) == os.path.realpath(output):
+            refuse(f"is {name} itself ({given}); write the result to another file")
+    if output.suffix.lower() != suffix:
+        refuse(f"the file written is an {suffix} file; give a name that ends in {suffix}")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        refuse(f"the folder {folder} does not exist" if not folder.exists()
+               else f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        refuse(f"the folder {folder} cannot be written to")
+    if output.exists() and not os.access(output, os.W_OK):
+        refuse("is read-only; not replaced")
+
+
+def _not_written(path: Path, exc: OSError, existed: bool) -> CvpXlError:
+    """An OS error while writing ``path`` as a message: the path and what the error means."""
+    import errno
+    import os
+
+    from cvp_xl.errors import WorkbookError
+
+    code = exc.errno
+    meaning = os.strerror(code) if code else str(exc)
+    name = f" ({errno.errorcode[code]})" if code in errno.errorcode else ""
+    kept = "the file is as it was" if existed else "nothing was written"
+    _release(exc)
+    return WorkbookError(f"{path}: not written: {meaning}{name}; {kept}")
+
+
+def _release(exc: BaseException) -> None:
+    """Free, now and quietly, what a failed write left open: on a full disk openpyxl's zip
+    archive stays open, and closing it when it is collected fails again and prints an
+    "Exception ignored" traceback."""
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: None if isinstance(u.exc_value, OSError) else hook(u)
+    try:
+        while exc is not None:
+            traceback.clear_frames(exc.__traceback__)
+            exc = exc.__context__
+    finally:
+        sys.unraisablehook = hook
+
+
 @main.command()
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
-def check(book):
-    """List every problem in a filled-in calculator by cell; exit 1 when there is one."""
-    from cvp_xl.workbooks.calculator.check import check_calculator
+@click.option("--spec", "spec_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The spec BOOK was built from: rebuild its template and compare with it.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON document (schema cvp-xl-check/1) instead of lines.")
+def check(book, spec_path, as_json):
+    """List every problem in a filled-in calculator by cell; exit 1 when there is one.
 
-    problems = check_calculator(book)
-    for p in problems:
-        click.echo(str(p))
+    The inputs are checked (blank, not a number, outside the allowed range, low,
+    base and high out of order), and every formula and protected cell is compared
+    with the template BOOK was built from: with the digests BOOK carries, or with
+    the template rebuilt from --spec.  Exit 0 when clean, 1 when a problem was
+    found, 2 when BOOK or SPEC cannot be used.
+    """
+    import json
+
+    from cvp_xl.workbooks.calculator.check import check_calculator
+    from cvp_xl.workbooks.calculator.spec import load_spec
+
+    spec = load_spec(spec_path) if spec_path is not None else None
+    report = check_calculator(book, spec)
+    problems = report.problems
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for p in problems:
+            click.echo(str(p))
+        for note in report.notes:
+            click.echo(f"{book}: {note}", err=True)
     if problems:
-        click.echo(f"{book}: {len(problems)} problem{'s' * (len(problems) != 1)}", err=True)
+        if not as_json:
+            click.echo(f"{book}: {len(problems)} problem{'s' * (len(problems) != 1)}", err=True)
         sys.exit(1)
-    click.echo(f"{book}: no problems found")
+    if not as_json:
+        click.echo(f"{book}: no problems found")
 
 
 @main.command()
@@ -138,12 +317,24 @@ def check(book):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of rewriting BOOK in place.")
 def share(book, output):
-    """Make BOOK compute without the add-in: CVP_* calls become native formulas or values."""
+    """Make BOOK compute without the add-in: CVP_* calls become native formulas or values.
+
+    Each native formula refuses what its function refuses (a blank, text, TRUE/FALSE,
+    ranges that do not pair) with the same error.  A call without a translation keeps its
+    value, with a note on the cell saying why.  The cells that were already errors in BOOK
+    are listed on stderr.
+    """
     from cvp_xl.commands.share import share as run
 
     changes = run(book, output)
     for change in changes:
         click.echo(str(change))
+    errors = changes.source_errors
+    if errors:
+        click.echo(f"{book}: {len(errors)} cell{'s' * (len(errors) != 1)} already "
+                   f"{'an error' if len(errors) == 1 else 'errors'} before sharing:", err=True)
+        for err in errors:
+            click.echo(f"  {err}", err=True)
     click.echo(f"{output or book}: {len(changes)} cell{'s' * (len(changes) != 1)} changed")
 
 
@@ -171,13 +362,19 @@ def customers(spec_path, output):
               help="Folder for the calculators, summary.xlsx and summary.csv.")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Build in this many processes.")
-@click.option("--force", is_flag=True, help="Rewrite files that are already up to date.")
+@click.option("--force", is_flag=True,
+              help="Rebuild every file from the table, also files up to date and files a "
+                   "customer edited (those are kept in OUT/previous-<timestamp>/ first).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def batch(spec_path, table_path, out_dir, jobs, force, quiet):
     """Build one calculator per customer row; report bad rows and go on with the rest.
 
-    Exit 0 when every row was written or up to date, 1 when a row was skipped
-    or a file failed, 2 when the spec or the table cannot be used.
+    A file whose row changed since it was built is rebuilt with what the customer
+    entered in it kept (a value the table changed too keeps the customer's, and the
+    table's is reported); one that cannot be rebuilt without losing an entry is left
+    as it is and reported.  Exit 0 when every row was written or up to date, 1 when a
+    row was skipped, a file failed or was left as it was, or a table change was not
+    applied; 2 when the spec or the table cannot be used.
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -188,21 +385,86 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
 
     spec = load_spec(spec_path)
     table = read_table(table_path)
+    read = table.attrs["read"]
+    rows = f"{len(table)} row{'s' * (len(table) != 1)}"
+    click.echo(f"{table_path}: {rows} ({read.describe()})", err=True)
     executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
     try:
-        with tqdm(total=len(table), unit="file", disable=quiet, file=sys.stderr) as bar:
+        with tqdm(total=len(table) + len(read.problems), unit="row", disable=quiet,
+                  file=sys.stderr) as bar:
             report = build_many(spec, table, out_dir, executor=executor, force=force,
                                 progress=bar.update, source=str(table_path))
     finally:
         if executor is not None:
             executor.shutdown()
+    for note in report.notes:
+        click.echo(f"{table_path}: note: {note}", err=True)
     for p in report.problems:
         click.echo(f"{table_path}: {p}", err=True)
+    for line in report.names:
+        click.echo(f"{table_path}: {line}", err=True)
+    for path, lines in report.carried:
+        for line in lines:
+            click.echo(f"{path.name}: {line}", err=True)
+    for path, message in report.kept:
+        click.echo(f"{path.name}: {message}", err=True)
     for cid, message in report.failed:
-        click.echo(f"customer '{cid}': failed: {message}", err=True)
-    click.echo(f"{out_dir}: {len(report.written)} written, {len(report.up_to_date)} up to date, "
-               f"{len(report.problems)} problem{'s' * (len(report.problems) != 1)} in the table, "
-               f"{len(report.failed)} failed; summary in {out_dir / 'summary.xlsx'}")
+        click.echo(f"customer {cid!r}: failed: {message}", err=True)
+    carried = sum(1 for _, lines in report.carried if lines)
+    n = len(report.problems)
+    click.echo(f"{out_dir}: {len(report.written)} written"
+               + (f" ({carried} with the customer's entries kept)" if carried else "")
+               + f", {len(report.up_to_date)} up to date, {len(report.kept)} left as they were, "
+               f"{n} problem{'s' * (n != 1)} in the table, {len(report.failed)} failed; summary "
+               f"in {out_dir / 'summary.xlsx'}"
+               + (f"; old files in {report.backup}" if report.backup else ""))
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The table to write (.xlsx): one row per calculator.")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Read in this many processes.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def collect(folder, output, jobs, quiet):
+    """Check and recompute every calculator in FOLDER (as customers return them) into one table.
+
+    Each file is checked as `cvp-xl check` checks it (tampering included) and its results
+    are recomputed from its own inputs; the table lists the customer, the verdict, every
+    input, every result and what changed since the file was sent.  Exit 0 when every file
+    is a calculator without problems, 1 otherwise (or when FOLDER holds none).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    from cvp_xl.commands.collect import VERDICTS
+    from cvp_xl.commands.collect import collect as run
+    from cvp_xl.commands.upgrade import calculator_files
+
+    total = len(calculator_files(folder)) if folder.is_dir() else 0
+    executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
+    try:
+        with tqdm(total=total, unit="file", disable=quiet, file=sys.stderr) as bar:
+            report = run(folder, output, executor=executor, progress=bar.update)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    for path, why in report.skipped:
+        click.echo(f"{path.name}: {why}", err=True)
+    for path, verdict, why in report.files:
+        if verdict != "ok":
+            click.echo(f"{path.name}: {verdict}: {why}", err=True)
+    if not report.files:
+        click.echo(f"{folder}: no workbooks to collect; nothing written", err=True)
+        sys.exit(1)
+    counts = [(v, sum(1 for _, verdict, _ in report.files if verdict == v)) for v in VERDICTS]
+    n = len(report.files)
+    click.echo(f"{output}: {n} file{'s' * (n != 1)} from {folder}: "
+               + ", ".join(f"{k} {v}" for v, k in counts if k))
     if not report.ok:
         sys.exit(1)
 
@@ -220,7 +482,10 @@ def track_cmd(tracker, period_csv):
     tracker (or twice in the CSV), an unknown customer or a bad line refuses
     the whole file: every problem is listed, TRACKER is left byte for byte as
     it was, and the exit code is 2.  Otherwise the tracker is recomputed and
-    written atomically.
+    written atomically.  One writer at a time: a second run waits for the
+    first (up to 10 s, then exit 2, nothing written); an OS error while
+    writing (a full disk, a read-only folder) names TRACKER and the error
+    (exit 2, TRACKER as it was).
     """
     from cvp_xl.workbooks.tracker import add_period
 
@@ -258,24 +523,131 @@ def cases_cmd(tracker, cases_path):
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--spec", "spec_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The new version of the spec.")
-def upgrade(folder, spec_path):
-    """Rebuild every calculator in FOLDER from a new spec, carrying over customer values.
+@click.option("--force", is_flag=True,
+              help="Also upgrade calculators built for another offering, and files holding a "
+                   "value that cannot be carried (it is listed; the old file is kept).")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Rebuild in this many processes.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="A line for every value carried, renamed, restored or moved.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def upgrade(folder, spec_path, force, jobs, verbose, quiet):
+    """Rebuild every calculator in FOLDER from a new spec, keeping what people entered.
 
-    The old files are kept in FOLDER/previous-<timestamp>/.
+    Inputs, prices, sources, the name and scenario, notes, comments, added and renamed
+    sheets are carried; what cannot be is listed (and kept on the sheet 'Carried over').
+    A calculator for another offering, or one already at this spec, is left as it is.
+    The old files are kept in FOLDER/previous-<timestamp>/; summary.xlsx is refreshed.
+    Exit 1 when a file was not upgraded or FOLDER holds no calculator.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    from cvp_xl.commands.upgrade import calculator_files
     from cvp_xl.commands.upgrade import upgrade as run
     from cvp_xl.workbooks.calculator.spec import load_spec
 
     spec = load_spec(spec_path)
-    report = run(folder, spec)
-    for line in report.lines:
-        click.echo(line)
-    for path, message in report.failed:
-        click.echo(f"{path.name}: not upgraded: {message}", err=True)
-    where = f"; old files in {report.backup}" if report.backup else ""
-    click.echo(f"{folder}: {len(report.upgraded)} upgraded, {len(report.failed)} failed{where}")
-    if report.failed:
+    total = len(calculator_files(folder)) if folder.is_dir() else 0
+    executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
+    try:
+        with tqdm(total=total, unit="file", disable=quiet, file=sys.stderr) as bar:
+            report = run(folder, spec, force=force, executor=executor, progress=bar.update)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    if verbose:
+        for line in report.lines:
+            click.echo(line)
+        for path, message in report.not_calculators:
+            click.echo(f"{path.name}: skipped: {message}")
+        for o in report.outcomes:
+            if o.status == "current":
+                click.echo(f"{o.path.name}: {o.message}")
+    for line in report.not_carried:
+        click.echo(f"{line}", err=True)
+    for path, message in report.other_offering + report.failed:
+        click.echo(f"{path.name}: {message}", err=True)
+    calculators = len(report.outcomes) - len(report.not_calculators)
+    if calculators == 0:
+        click.echo(f"{folder}: no calculators here ({len(report.outcomes)} workbook"
+                   f"{'s' * (len(report.outcomes) != 1)}, none a cvp-xl calculator); nothing "
+                   f"upgraded", err=True)
         sys.exit(1)
+    where = f"; old files in {report.backup}" if report.backup else ""
+    summary = f"; {report.summary.name} refreshed" if report.summary else ""
+    click.echo(f"{folder}: {len(report.upgraded)} upgraded, {len(report.current)} already at "
+               f"this spec, {len(report.other_offering)} for another offering, "
+               f"{len(report.failed)} failed{where}{summary}")
+    if report.failed or report.other_offering:
+        sys.exit(1)
+
+
+def _percentile_rule(ctx, param, value):
+    from cvp_xl.domain.research import RuleError, parse_rule
+
+    try:
+        if param.name == "rules":
+            out = {}
+            for item in value:
+                name, sep, rule = item.rpartition("=")
+                if not sep or not name.strip():
+                    raise RuleError(f"{item!r}: expected INPUT=RULE, such as "
+                                    "'Hours lost per stop=P10/P50/P90'")
+                out[name.strip()] = parse_rule(rule)
+            return out
+        return parse_rule(value)
+    except RuleError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("research")
+@click.argument("findings", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--spec", "spec_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The calculator spec the findings are for (read, never written).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The new spec to write (not the --spec file).")
+@click.option("--percentiles", "rule", default="P25/P50/P75", show_default=True,
+              callback=_percentile_rule, help="Percentiles for low/base/high of every input.")
+@click.option("--rule", "rules", multiple=True, callback=_percentile_rule,
+              metavar="INPUT=RULE", help="A rule of its own for one input, e.g. "
+              "'Hours lost per stop=P10/P50/P90' (repeatable).")
+@click.option("--min-n", default=3, show_default=True, type=click.IntRange(1),
+              help="Observations an input needs before it is set.")
+@click.option("--segment", default=None, help="Use only the observations of this segment.")
+def research_cmd(findings, spec_path, output, rule, rules, min_n, segment):
+    """Set each input's low/base/high and source in SPEC from the research FINDINGS.
+
+    FINDINGS is a research table (.csv or .xlsx, such as the research workbook): one
+    observation per row (customer, segment, input, method, value, unit, date, measured by,
+    reference).  A bad row refuses the run with every problem listed (exit 2) and writes
+    nothing.  Inputs without enough evidence are left as they were and listed.
+    """
+    from cvp_xl.commands.research import apply_research, number_text
+    from cvp_xl.domain.research import rule_text
+
+    report = apply_research(findings, spec_path, output, rule=rule, rules=rules, min_n=min_n,
+                            segment=segment)
+    click.echo(f"{output}: {len(report.set)} of {len(report.inputs)} inputs set from "
+               f"{findings} ({rule_text(rule)} unless an input has its own rule)")
+    for result in report.set:
+        e = result.evidence
+        click.echo(f"{result.name}: {e.n} observations, low {number_text(e.low)}, base "
+                   f"{number_text(e.base)}, high {number_text(e.high)} ({rule_text(e.rule)})")
+        for change in (c for c in report.changes if c.input == result.name):
+            if change.new is None:
+                click.echo(f"  {output}:{change.line}: removed: {change.old.strip()}")
+                continue
+            was = f"was: {change.old.strip()}" if change.old is not None else "added"
+            click.echo(f"  {output}:{change.line}: {change.new.strip()}  ({was})")
+    if report.untouched:
+        click.echo("Left as they were:")
+    for result in report.untouched:
+        why = ("no evidence" if result.n == 0 else
+               f"{result.n} observation{'s' * (result.n != 1)}, fewer than {min_n}")
+        click.echo(f"  {result.name}: {why}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,119 +1,175 @@
-"""``cvp-xl upgrade``: regenerate calculators from a new spec, carrying every customer value.
+"""``cvp-xl upgrade``: rebuild calculators from a new spec, keeping everything a person entered.
 
-For each calculator in a folder, the values the customer entered (base, low
-and high of every input, the customer's name, the scenario) are read back
-and the calculator is built again from the new spec.  Inputs are matched by
-name (case and spacing ignored) or by an earlier name the new spec lists
-under ``was:``.  An input the new spec no longer has is kept, as entered, in
-the sheet "Carried over" of the new file and listed in the report: nothing
-is dropped.
+For each calculator in a folder, what the customer entered (base, low and high of every
+input, sources, prices, the customer's name, the scenario) and everything else a person
+put in the file (notes, comments, added sheets, renamed sheets) is read back by name
+(:mod:`cvp_xl.commands.entered`) and carried into the file built from the new spec by the
+rules of :mod:`cvp_xl.commands.carry`.  Whatever cannot be carried is listed in the report
+and kept in a block of notes on the sheet "Carried over", never dropped silently.
 
-The new files are written to a staging folder first; only when every one is
-written are the old files moved to ``previous-<timestamp>/`` and the new ones
-moved into place.
+- A calculator built for another offering is not upgraded (``force`` upgrades it anyway);
+  one already at the new spec's digest and template version is left as it is.
+- The new files are written to a staging folder first; only when every one is written are
+  the old files copied to ``previous-<timestamp>/`` and the new ones moved into place.
+- ``summary.xlsx`` and ``summary.csv`` are refreshed with the new files' results.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cvp_xl.errors import WorkbookError
-from cvp_xl.workbooks.calculator.builder import (
-    CARRIED_COLUMNS,
-    CARRIED_SHEET,
-    INPUT_FIRST_ROW,
-    build,
-)
-from cvp_xl.workbooks.calculator.check import open_calculator
-from cvp_xl.workbooks.calculator.spec import SCENARIOS, Spec
-from cvp_xl.xlsx.tables import header_key, is_number
+from cvp_xl.errors import CvpXlError, WorkbookError
+from cvp_xl.workbooks.calculator.builder import TEMPLATE_VERSION
+from cvp_xl.workbooks.calculator.spec import Spec
+from cvp_xl.xlsx.tables import header_key
 
-__all__ = ["upgrade", "UpgradeReport", "read_calculator"]
+from .carry import backup_folder
+from .entered import DIGEST_PROPERTY, ID_PROPERTY, read_calculator, table_properties
+from .summary import SUMMARY, read_summary, summary_row, write_summary
+
+__all__ = ["upgrade", "UpgradeReport", "FileOutcome", "calculator_files", "read_calculator"]
 
 STAGING = ".cvp-xl-upgrade"
 
 
 @dataclass
+class FileOutcome:
+    """What happened to one file: ``upgraded``, ``current`` (already at the spec), ``other
+    offering``, ``not a calculator`` or ``failed``, with the report's lines."""
+
+    path: Path
+    status: str
+    message: str = ""
+    lines: list[str] = field(default_factory=list)         # details (``-v``)
+    not_carried: list[str] = field(default_factory=list)   # always reported
+    row: dict | None = None                                 # its line of the summary
+    offering: str | None = None                             # the offering it was built for
+
+
+@dataclass
 class UpgradeReport:
-    upgraded: list[Path] = field(default_factory=list)
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
+    """Every file's outcome, the backup folder, and whether the summary was refreshed."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
     backup: Path | None = None
+    summary: Path | None = None
+
+    def _with(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def upgraded(self) -> list[Path]:
+        return [o.path for o in self._with("upgraded")]
+
+    @property
+    def current(self) -> list[Path]:
+        return [o.path for o in self._with("current")]
+
+    @property
+    def other_offering(self) -> list[tuple[Path, str]]:
+        return [(o.path, o.message) for o in self._with("other offering")]
+
+    @property
+    def not_calculators(self) -> list[tuple[Path, str]]:
+        return [(o.path, o.message) for o in self._with("not a calculator")]
+
+    @property
+    def failed(self) -> list[tuple[Path, str]]:
+        return [(o.path, o.message) for o in self._with("failed")]
+
+    @property
+    def lines(self) -> list[str]:
+        """Every detail, one line each, prefixed with the file's name."""
+        return [f"{o.path.name}: {line}" for o in self.outcomes for line in o.lines]
+
+    @property
+    def not_carried(self) -> list[str]:
+        return [f"{o.path.name}: {line}" for o in self.outcomes for line in o.not_carried]
 
 
-def read_calculator(path: str | os.PathLike) -> dict:
-    """What the customer entered in a calculator: name, scenario, inputs, carried-over inputs."""
-    wb = open_calculator(path)
-    ws = wb["Inputs"]
-    inputs = {}
-    r = INPUT_FIRST_ROW
-    while ws.cell(r, 1).value not in (None, ""):
-        inputs[str(ws.cell(r, 1).value)] = {
-            "unit": ws.cell(r, 2).value, "base": ws.cell(r, 4).value,
-            "low": ws.cell(r, 5).value, "high": ws.cell(r, 6).value,
-            "source": ws.cell(r, 9).value}
-        r += 1
-    carried = []
-    if CARRIED_SHEET in wb.sheetnames:
-        old = wb[CARRIED_SHEET]
-        for row in old.iter_rows(min_row=4, values_only=True):
-            if row and row[0] not in (None, ""):
-                carried.append({k.lower(): v for k, v in zip(CARRIED_COLUMNS, row)})
-    summary = wb["Summary"] if "Summary" in wb.sheetnames else None
-    customer = summary["B2"].value if summary is not None else None
-    scenario = summary["B4"].value if summary is not None else None
-    return {"customer": customer if isinstance(customer, str) else None,
-            "scenario": scenario if scenario in SCENARIOS else "Base",
-            "inputs": inputs, "carried": carried}
+def calculator_files(folder: Path) -> list[Path]:
+    """The workbooks of a folder that may be calculators: ``*.xlsx`` and ``*.xlsm`` that are
+    not hidden, not Excel's lock files (``~$...``) and not the batch summary."""
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm")
+                  and not p.name.startswith((".", "~$"))
+                  and p.name.casefold() != f"{SUMMARY}.xlsx")
 
 
-def _plan(spec: Spec, old: dict, name: str):
-    """The new spec for this customer (their low/high), their base values, the carried inputs."""
-    by_key = {header_key(n): n for n in old["inputs"]}
-    used, given, inputs, lines = set(), {}, [], []
-    for i in spec.inputs:
-        match = by_key.get(header_key(i.name))
-        renamed = None
-        if match is None:
-            for earlier in i.was:
-                if header_key(earlier) in by_key:
-                    match = renamed = by_key[header_key(earlier)]
-                    break
-        if match is None:
-            lines.append(f"{name}: '{i.name}' is new; the spec's base {i.base:g} is used")
-            inputs.append(i)
-            continue
-        used.add(match)
-        entered = old["inputs"][match]
-        if renamed:
-            lines.append(f"{name}: '{i.name}' <- '{renamed}' (renamed)")
-        if is_number(entered["base"]):
-            given[i.name] = float(entered["base"])
-        else:
-            lines.append(f"{name}: '{i.name}' held {entered['base']!r}, not a number; the "
-                         f"spec's base {i.base:g} is used")
-        low = float(entered["low"]) if is_number(entered["low"]) else i.low
-        high = float(entered["high"]) if is_number(entered["high"]) else i.high
-        inputs.append(replace(i, low=low, high=high))
-    carried = list(old["carried"])
-    for n, entered in old["inputs"].items():
-        if n not in used:
-            carried.append({"input": n, **entered})
-            lines.append(f"{name}: '{n}' is not in the new spec; kept in sheet '{CARRIED_SHEET}'")
-    return replace(spec, inputs=tuple(inputs)), given, carried, lines
+def _upgrade_one(path: Path, spec: Spec, staging: Path, force: bool) -> FileOutcome:
+    """Read, plan and build one file into ``staging`` (runs in a worker)."""
+    from .batch import ID, NAME, _digest
+    from .carry import plan, write
+
+    try:
+        calc = read_calculator(path)
+    except CvpXlError as exc:
+        return FileOutcome(path, "not a calculator", str(exc))
+    try:
+        if header_key(calc.offering) != header_key(spec.offering.name) and not force:
+            return FileOutcome(path, "other offering",
+                               f"built for {calc.offering!r}, not {spec.offering.name!r}: not "
+                               f"upgraded (--force upgrades it anyway)", offering=calc.offering)
+        if calc.spec_digest == spec.digest and calc.template_version == TEMPLATE_VERSION:
+            return FileOutcome(path, "current", "already at this spec (digest "
+                                                f"{spec.digest}); left as it is")
+        p = plan(calc, spec)
+        if p.blockers and not force:
+            return FileOutcome(path, "failed", "not upgraded: " + "; ".join(p.blockers)
+                               + " (fix it, or --force upgrades it without that value)")
+        properties = {}
+        if calc.customer_id:
+            properties[ID_PROPERTY] = calc.customer_id
+        if p.table is not None and calc.customer_id:
+            properties[DIGEST_PROPERTY] = _digest(
+                p.spec, {ID: calc.customer_id, NAME: p.table.get("name") or ""},
+                {n: float(v) for n, v in p.table["inputs"].items()})
+            properties.update(table_properties(p.table))
+        results = write(p, staging / path.name, properties)
+    except Exception as exc:  # noqa: BLE001 - report it, leave the old file where it is
+        return FileOutcome(path, "failed", f"not upgraded: {type(exc).__name__}: {exc}")
+    carried = p.from_file
+    kept_n = sum(1 for line in p.lines if "not in the new spec" in line)
+    done = (f"upgraded; {carried} input{'s' * (carried != 1)} carried over"
+            + (f", {kept_n} kept in 'Carried over'" if kept_n else ""))
+    row = summary_row(spec, {"customer_id": calc.customer_id, "customer_name": p.customer},
+                      status="upgraded", results=results, scenario=p.scenario,
+                      file=path, note="; ".join(p.kept))
+    return FileOutcome(path, "upgraded", done, lines=p.lines + p.kept + [done],
+                       not_carried=p.not_carried + (p.blockers if force else []), row=row,
+                       offering=calc.offering)
 
 
-def _calculators(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.xlsx")
-                  if not p.name.startswith(".") and p.stem != "summary")
+def upgrade(folder: str | os.PathLike, spec: Spec, *, force: bool = False,
+            executor: Executor | None = None,
+            progress: Callable[[int], None] | None = None) -> UpgradeReport:
+    """Rebuild every calculator in ``folder`` from ``spec``, carrying what people entered.
 
+    Parameters
+    ----------
+    folder : path
+        The folder of calculators (``*.xlsx``; the batch summary is not one).
+    spec : Spec
+        The new spec.
+    force : bool
+        Also upgrade calculators built for another offering, and files holding a value that
+        cannot be carried (that value is listed and dropped; the old file is in the backup).
+    executor : concurrent.futures.Executor, optional
+        Where to rebuild the files; None rebuilds them here.
+    progress : callable, optional
+        Called with 1 as each file is done.
 
-def upgrade(folder: str | os.PathLike, spec: Spec) -> UpgradeReport:
-    """Rebuild every calculator in ``folder`` from ``spec``, carrying over customer values."""
+    Raises
+    ------
+    cvp_xl.errors.WorkbookError
+        No such folder; or every calculator in it was built for another offering (nothing
+        is changed).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise WorkbookError(f"{folder}: no such folder")
@@ -121,32 +177,62 @@ def upgrade(folder: str | os.PathLike, spec: Spec) -> UpgradeReport:
     staging = folder / STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    staged = []
     try:
-        for path in _calculators(folder):
-            try:
-                old = read_calculator(path)
-                new_spec, given, carried, lines = _plan(spec, old, path.name)
-                build(new_spec, staging / path.name, given=given, customer=old["customer"],
-                      scenario=old["scenario"], carried=carried)
-            except Exception as exc:  # report it, leave the old file where it is
-                report.failed.append((path, str(exc)))
-                continue
-            staged.append(path)
-            report.lines.extend(lines)
-            carried_n = sum(1 for line in lines if "not in the new spec" in line)
-            report.lines.append(f"{path.name}: upgraded; {len(given)} input"
-                                f"{'s' * (len(given) != 1)} carried over"
-                                + (f", {carried_n} kept in '{CARRIED_SHEET}'" if carried_n else ""))
+        files = calculator_files(folder)
+        if executor is None:
+            for path in files:
+                report.outcomes.append(_upgrade_one(path, spec, staging, force))
+                if progress:
+                    progress(1)
+        else:
+            futures = {executor.submit(_upgrade_one, path, spec, staging, force): path
+                       for path in files}
+            for future in as_completed(futures):
+                try:
+                    report.outcomes.append(future.result())
+                except Exception as exc:  # noqa: BLE001 - a worker died
+                    report.outcomes.append(FileOutcome(futures[future], "failed",
+                                                       f"not upgraded: {exc}"))
+                if progress:
+                    progress(1)
+            report.outcomes.sort(key=lambda o: o.path.name)
+        others = report.other_offering
+        calculators = [o for o in report.outcomes if o.status != "not a calculator"]
+        if others and len(others) == len(calculators):
+            offering = {o.offering for o in report._with("other offering")}
+            raise WorkbookError(
+                f"{folder}: the spec is for {spec.offering.name!r}, but the calculators here "
+                f"are for {', '.join(repr(o) for o in sorted(offering))} ({len(others)} "
+                f"file{'s' * (len(others) != 1)}); nothing was changed (--force upgrades "
+                f"them anyway)")
+        staged = [o for o in report.outcomes if o.status == "upgraded"]
         if staged:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            report.backup = folder / f"previous-{stamp}"
+            report.backup = backup_folder(folder)
             report.backup.mkdir()
-            for path in staged:
-                shutil.copy2(path, report.backup / path.name)  # the old file, kept
-            for path in staged:
-                os.replace(staging / path.name, path)
-                report.upgraded.append(path)
+            for o in staged:
+                shutil.copy2(o.path, report.backup / o.path.name)  # the old file, kept
+            for o in staged:
+                os.replace(staging / o.path.name, o.path)
+            report.summary = _refresh_summary(folder, spec, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _refresh_summary(folder: Path, spec: Spec, staged: list[FileOutcome]) -> Path:
+    """Update the summary's lines of the upgraded files (or write one that lists them)."""
+    rows = read_summary(folder)
+    by_file = {str(r.get("File")).casefold(): r for r in rows if r.get("File")}
+    for o in staged:
+        old = by_file.get(o.path.name.casefold())
+        new = dict(o.row)
+        if old is not None:
+            new["Table row"], new["_row"] = old.get("Table row"), old.get("_row", 0)
+            new["Customer id"] = new["Customer id"] or old.get("Customer id")
+            old.clear()
+            old.update(new)
+        else:
+            new["_row"] = 10 ** 9
+            rows.append(new)
+    write_summary(spec, rows, folder)
+    return folder / f"{SUMMARY}.xlsx"

@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from cvp_xl.errors import RowProblem
-from cvp_xl.workbooks.case_table import CATEGORIES, COLUMNS, CaseTableError, validate_cases
+from cvp_xl.errors import RowProblem, WorkbookError
+from cvp_xl.workbooks.case_table import (
+    CATEGORIES,
+    COLUMNS,
+    TABLE,
+    CaseTableError,
+    validate_cases,
+)
 from cvp_xl.workbooks.tracker import CUSTOMERS, SHEET, Settings, check_entry, read_tracker
 from cvp_xl.xlsx import tables
 
-__all__ = ["verified_cases", "export_cases"]
+__all__ = ["verified_cases", "export_cases", "what_would_be_lost"]
 
 
 def _customer_problems(info: dict, customer: str) -> list[RowProblem]:
@@ -132,6 +140,83 @@ def export_cases(tracker: str | os.PathLike, cases_path: str | os.PathLike
     if added.empty:
         return added, skipped, len(existing)
     combined = added if existing.empty else pd.concat([existing, added], ignore_index=True)
+    if cases_path.exists():
+        lost = what_would_be_lost(cases_path, existing, len(combined))
+        if lost:
+            raise WorkbookError(
+                f"{cases_path}: {len(added)} case histor{'y' if len(added) == 1 else 'ies'} "
+                f"would be added, but these cells would be written over: {'; '.join(lost)}. "
+                f"Move them to a sheet of your own (or below the rows the table grows into) "
+                f"and run again; nothing was written")
     build_cases(cases_path, combined, template=cases_path if cases_path.exists() else None,
                 example=False)
     return added, skipped, len(combined)
+
+
+_GENERATED = re.compile(r"^(Summary|Case \d+)$")
+
+
+def _shown_cell(cell) -> str:
+    value = cell.value
+    if cell.data_type == "f":
+        return f"{cell.parent.title}!{cell.coordinate} (the formula {value})"
+    return f"{cell.parent.title}!{cell.coordinate} ({tables.shown(value)})"
+
+
+def what_would_be_lost(cases_path: str | os.PathLike, existing: pd.DataFrame,
+                       new_count: int) -> list[str]:
+    """What a person put in a case-history workbook that appending cases would write over.
+
+    Two places are rewritten: the rows below the table that it grows into (its columns),
+    and the sheets generated anew (``Summary`` and ``Case N``), where a cell that differs
+    from the sheet generated for the cases already there (a note, a formula, a comment) is
+    a person's.  Returns one ``Sheet!A1 (what it holds)`` per cell; empty when nothing is
+    in the way.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import range_boundaries
+
+    from cvp_xl.workbooks.case_histories import EXAMPLE_NOTE
+    from cvp_xl.workbooks.case_histories import build as build_cases
+
+    cases_path = Path(cases_path)
+    wb = load_workbook(cases_path)
+    lost = []
+    found = [(ws, t) for ws in wb.worksheets for t in ws.tables.values()]
+    named = [(ws, t) for ws, t in found if (t.displayName or "").lower() == TABLE.lower()]
+    for ws, t in (named or found)[:1]:
+        min_col, min_row, max_col, max_row = range_boundaries(t.ref)
+        first = min_row + (t.headerRowCount if t.headerRowCount is not None else 1)
+        new_last = first + max(new_count, 1) - 1
+        for row in ws.iter_rows(min_row=max_row + 1, max_row=new_last, min_col=min_col,
+                                max_col=max_col):
+            lost += [_shown_cell(c) for c in row if c.value not in (None, "")]
+            lost += [f"{c.parent.title}!{c.coordinate} (a comment)" for c in row
+                     if c.comment is not None]
+            for c in row:  # the reference below is built without them
+                c.value, c.comment = None, None
+    generated = [ws for ws in wb.worksheets if _GENERATED.match(ws.title)]
+    if not generated:
+        return lost
+    example = any(c.value == EXAMPLE_NOTE for ws in generated for row in ws.iter_rows()
+                  for c in row)
+    with tempfile.TemporaryDirectory(prefix="cvp_xl_cases_") as tmp:
+        template, reference = Path(tmp) / "template.xlsx", Path(tmp) / "reference.xlsx"
+        wb.save(template)
+        try:
+            build_cases(reference, existing, template=template, example=example)
+        except WorkbookError:  # refused for a reason of its own: the export says which
+            return lost
+        ref = load_workbook(reference)
+        wb = load_workbook(cases_path)
+        generated = [ws for ws in wb.worksheets if _GENERATED.match(ws.title)]
+    for ws in generated:
+        other = ref[ws.title] if ws.title in ref.sheetnames else None
+        for row in ws.iter_rows():
+            for c in row:
+                expected = other[c.coordinate].value if other is not None else None
+                if c.value not in (None, "") and c.value != expected:
+                    lost.append(_shown_cell(c))
+                if c.comment is not None:
+                    lost.append(f"{ws.title}!{c.coordinate} (a comment)")
+    return lost

@@ -1,47 +1,74 @@
 """Reading tables: a CSV file or a sheet of an .xlsx workbook, one way for every command.
 
 The case-history table, the value tracker's period files and the batch command's customer
-tables are all read here:
+tables are all read here, as they are exported in the field:
 
-- :func:`read_csv` reads a UTF-8 CSV file (a byte-order mark is allowed) with every field as
-  text; :func:`read_table` reads a CSV file or the first sheet of a workbook into a
-  DataFrame with every cell as it was typed (blank cells as ``None``).
+- :func:`read_table` reads a CSV file or the first sheet of a workbook into a DataFrame
+  with every cell as it was typed (blank cells as ``None``; ``NA``, ``NULL`` and ``N/A`` are
+  text like any other) and the index holding each row's line or row number.  Rows without a
+  value are left out wherever they are, and a last row labelled ``Total`` (:data:`TOTAL_LABELS`)
+  too; in a CSV file, a line with more or fewer fields than the header is reported by its line
+  and skipped; in a workbook, an Excel table on the first sheet is read as the table (its total
+  row left out).  ``frame.attrs["read"]`` (:class:`TableRead`) says how the file was read.
+- :func:`read_csv` reads a CSV file with every field as text, one row per line (the tracker's
+  and the case table's reader).
+- CSV files: the encoding is UTF-8 (with or without a byte-order mark), else Windows-1252 (what
+  Excel on Windows saves as "CSV"), else ISO-8859-1 (:func:`decode_text`); the separator is
+  ``,``, ``;`` or tab, whichever splits the first lines most consistently, or the one Excel's
+  ``sep=`` line names.
 - :func:`find_tables` lists the Excel tables (``Insert > Table``) of a workbook, and
-  :func:`read_block` reads a block of cells of one sheet.  Workbooks are checked with
-  :func:`~cvp_xl.xlsx.safety.check_xlsx` before any parser sees them; the worksheet is then
-  streamed through lxml's C parser (openpyxl takes about 30 microseconds a cell, and a table
-  of 100,000 cases has 1.4 million), keeping shared and inline strings, numbers, dates (by the
-  cell's number format, as openpyxl decides it), booleans and errors.
+  :func:`read_block` and :func:`read_rows` read its cells (:mod:`cvp_xl.xlsx.workbook_cells`:
+  checked with :func:`~cvp_xl.xlsx.safety.check_xlsx` first, then streamed through lxml).
 - :func:`header_key` and :func:`match_headers` compare headers as people type them: case,
   runs of spaces and underscores do not matter (``Period_End`` is ``period end``).
 - :func:`as_text`, :func:`as_number`, :func:`as_date` and :func:`numbers_from_text` turn a
   cell (or a CSV field) into text, a number or a date, or say it is not one; :func:`shown`
   is how a refused value reads in a message.
 
-Numbers in text are plain (:data:`NUMBER_TEXT`: ``86400``, ``-1.5``, ``2E3``): no thousands
-separators, currency signs, ``inf`` or ``nan``.
+Two rules for numbers typed as text.  :func:`as_number` takes plain numbers only
+(:data:`NUMBER_TEXT`: ``86400``, ``-1.5``, ``2E3``).  :func:`parse_number` also reads Excel's
+way of showing them: ``7%`` is 0.07, digits grouped by threes (``1,234,567``, ``1.234.567``,
+``1 234 567``), with the decimal mark the table's fields show (:func:`decimal_mark`).  Neither
+takes currency signs, units, ``inf`` or ``nan``.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import numbers
 import os
-import posixpath
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import defusedxml.ElementTree as DefusedET
 import pandas as pd
 
 from cvp_xl.args import describe
-from cvp_xl.errors import ErrorValue, WorkbookError
-from cvp_xl.xlsx.a1 import column_index
-from cvp_xl.xlsx.safety import check_xlsx
+from cvp_xl.errors import RowProblem, WorkbookError
+from cvp_xl.xlsx.typed_text import (
+    CP1252,
+    LATIN1,
+    SEPARATORS,
+    UTF8,
+    UTF8_BOM,
+    decimal_mark,
+    decode_text,
+    find_separator,
+    number_parts,
+    read_number,
+    records,
+)
+from cvp_xl.xlsx.workbook_cells import (
+    TableInfo,
+    bounds,
+    find_tables,
+    first_sheet,
+    read_block,
+    read_rows,
+)
 
 __all__ = [
     "NUMBER_TEXT",
@@ -52,6 +79,17 @@ __all__ = [
     "read_rows",
     "read_csv",
     "read_table",
+    "row_numbers",
+    "TableRead",
+    "LineProblem",
+    "TOTAL_LABELS",
+    "decode_text",
+    "decimal_mark",
+    "parse_number",
+    "UTF8",
+    "UTF8_BOM",
+    "CP1252",
+    "LATIN1",
     "header_key",
     "match_headers",
     "is_blank",
@@ -210,339 +248,264 @@ def match_headers(headers: Iterable, wanted: Sequence[str]) -> HeaderMatch:
     return match
 
 
-# -- CSV -----------------------------------------------------------------------------------------
+def parse_number(value, decimal: str = ".") -> tuple[float | None, str | None]:
+    """A number cell or a number typed as text, with percentages and thousands separators.
 
+    The rule (one for every table): surrounding spaces are ignored; a leading ``+``, ``-`` or
+    ``−``; digits, optionally grouped by threes with the mark that is not the decimal mark, a
+    space or a no-break space (``1,234,567``, ``1.234.567``, ``1 234 567``); then optionally
+    the decimal mark and digits, or an exponent (``2E3``); a trailing ``%`` divides by 100
+    (``7%`` is 0.07, as Excel reads it).  ``decimal`` is ``"."``, ``","`` or ``"mixed"``
+    (see :func:`decimal_mark`): in a mixed table a field is read by the one mark that
+    reads it, and a field that either mark reads (``1,234``) is refused.  Currency signs,
+    units, ``inf`` and ``nan`` are not numbers.
 
-def read_csv(path: str | os.PathLike, *, error: str = "cannot be read as a UTF-8 CSV file"
-             ) -> pd.DataFrame:
-    """Read a UTF-8 CSV file (a byte-order mark is allowed) with every field as text.
+    Returns
+    -------
+    (float or None, str or None)
+        The number, or None with why: ``"blank"`` for a blank cell, else a phrase for the
+        message (``"'lots'"``).
 
-    Raises
-    ------
-    cvp_xl.errors.WorkbookError
-        ``<path>: no such file``, or ``<path>: <error> (<the parser's reason>)``.
+    >>> parse_number("7%"), parse_number("1,234,567"), parse_number("1.234,5", ",")
+    ((0.07, None), (1234567.0, None), (1234.5, None))
+    >>> parse_number("1,234", "mixed")[1]
+    "'1,234', which could be 1234 or 1.234 (the table uses both . and , as decimal marks)"
     """
+    if is_blank(value):
+        return None, "blank"
+    if is_number(value):
+        return float(value), None
+    if not isinstance(value, str):
+        return None, shown(value)
+    parts = number_parts(value)
+    if parts is not None:
+        sign, body, percent = parts
+        if decimal == "mixed":
+            readings = {m: read_number(body, m) for m in (".", ",")}
+            found = {v for v in readings.values() if v is not None}
+            if len(found) > 1:
+                a, b = sorted(found, reverse=True)
+                return None, (f"{describe(value)}, which could be {a:g} or {b:g} (the table "
+                              f"uses both . and , as decimal marks)")
+            number = found.pop() if found else None
+        else:
+            number = read_number(body, decimal)
+        if number is not None:
+            number = -number if sign == "-" else number
+            return (number / 100 if percent else number), None
+    return None, describe(value)
+
+
+@dataclass
+class TableRead:
+    """How a table was read: what a user should be told, and the lines that were skipped.
+
+    ``encoding`` and ``separator`` are None for a workbook; ``decimal`` is the default
+    decimal mark for numbers typed as text (``","`` in a semicolon-separated CSV file, as
+    Excel writes it where the comma is the decimal mark; ``"."`` otherwise).
+    """
+
+    source: str
+    encoding: str | None = None
+    separator: str | None = None
+    decimal: str = "."
+    where: str = "row"
+    notes: list[str] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    skipped: dict[int, list[str]] = field(default_factory=dict)  # line -> its fields
+
+    def describe(self) -> str:
+        """One line: ``UTF-8, semicolon-separated`` or ``the Excel table 'Customers'``."""
+        if self.encoding is None:
+            return "workbook"
+        return f"{self.encoding}, {SEPARATORS[self.separator]}-separated"
+
+
+@dataclass(frozen=True)
+class LineProblem(RowProblem):
+    """A row problem that may name the customer and may concern the whole row (no column).
+
+    >>> str(LineProblem(7, "", "12 fields where the header has 11; skipped", "line"))
+    'line 7: 12 fields where the header has 11; skipped'
+    >>> str(LineProblem(3, "price", "expected a number, got 'abc'", "line", "C-1"))
+    "line 3, customer 'C-1', column 'price': expected a number, got 'abc'"
+    """
+
+    customer: str = ""
+
+    def __str__(self) -> str:
+        head = f"{self.where} {self.row}"
+        if self.customer:
+            head += f", customer {self.customer!r}"
+        if self.column:
+            head += f", column {self.column!r}"
+        return f"{head}: {self.message}"
+
+
+def _parse_csv(path: str | os.PathLike, error: str) -> tuple[list[tuple[int, list[str]]],
+                                                            TableRead]:
     source = os.fspath(path)
     if not os.path.exists(source):
         raise WorkbookError(f"{source}: no such file")
     try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise WorkbookError(f"{source}: {error} ({str(exc).strip()})") from None
+        with open(source, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise WorkbookError(f"{source}: {error} ({exc.strerror})") from None
+    text, encoding = decode_text(data, source, error)
+    if "\x00" in text.split("\n", 1)[0]:
+        raise WorkbookError(f"{source}: {error} (its first line holds NUL characters: not a "
+                            f"text file)")
+    info = TableRead(source, encoding=encoding, where="line")
+    first_line = 1
+    hint = re.match(r"sep=(.)\r?\n", text)  # Excel's own hint line
+    if hint and hint.group(1) in SEPARATORS:
+        info.separator, text, first_line = hint.group(1), text[hint.end():], 2
+    else:
+        info.separator = find_separator(text)
+    info.decimal = "," if info.separator == ";" else "."
+    try:
+        found = [(line + first_line - 1, fields)
+                 for line, fields in records(text, info.separator)]
+    except csv.Error as exc:
+        raise WorkbookError(f"{source}: {error} ({exc})") from None
+    while found and not any(f.strip() for f in found[-1][1]):
+        found.pop()  # trailing blank rows (Excel writes ",,,," for formatted empty rows)
+    if not found:
+        raise WorkbookError(f"{source}: {error} (no header line)")
+    return found, info
 
 
-def read_table(path: str | os.PathLike, *, csv_error: str = "cannot be read as a UTF-8 CSV file"
+def read_csv(path: str | os.PathLike, *, error: str = "cannot be read as a UTF-8 CSV file"
+             ) -> pd.DataFrame:
+    """Read a CSV file with every field as text, one row per line after the header.
+
+    The encoding (:func:`decode_text`) and the separator (``,``, ``;`` or tab: the one that
+    splits the first lines most consistently, or Excel's ``sep=`` line) are found from the
+    file.  Trailing blank lines are left out; a line with fewer fields than the header is
+    padded with empty fields.  The index is the line number (the header is line 1).
+
+    Raises
+    ------
+    cvp_xl.errors.WorkbookError
+        ``<path>: no such file``; ``<path>: <error> (<why>)``; a line with more fields than
+        the header (every such line is named).
+    """
+    records, info = _parse_csv(path, error)
+    (_, header), body = records[0], records[1:]
+    long = [f"line {line} has {len(fields)}" for line, fields in body if len(fields) > len(header)]
+    if long:
+        raise WorkbookError(f"{info.source}: {error} (the header has {len(header)} fields; "
+                            f"{', '.join(long[:10])}{' ...' if len(long) > 10 else ''})")
+    rows = [fields + [""] * (len(header) - len(fields)) for _, fields in body]
+    frame = pd.DataFrame(rows, columns=header, dtype=object,
+                         index=pd.Index([line for line, _ in body], name="line"))
+    frame.attrs["read"] = info
+    return frame
+
+
+def _csv_table(path, error) -> tuple[list, list[tuple[int, list]], TableRead]:
+    records, info = _parse_csv(path, error)
+    (_, header), body = records[0], records[1:]
+    rows = []
+    for line, fields in body:
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(header):
+            info.problems.append(LineProblem(
+                line, "", f"{len(fields)} field{'s' * (len(fields) != 1)} where the header has "
+                          f"{len(header)}; the line is skipped (a separator or quote too many "
+                          f"or too few?)", "line"))
+            info.skipped[line] = fields
+            continue
+        rows.append((line, [None if not f.strip() else f for f in fields]))
+    return header, rows, info
+
+
+#: The labels of a total row at the end of a table (case and a trailing colon ignored).
+TOTAL_LABELS = ("total", "totals", "grand total", "sum")
+
+
+def _is_total(row: list) -> bool:
+    first = next((v for v in row if not is_blank(v)), None)
+    return isinstance(first, str) and first.strip().rstrip(":").strip().casefold() in TOTAL_LABELS
+
+
+def _xlsx_table(path) -> tuple[list, list[tuple[int, list]], TableRead]:
+    source = os.fspath(path)
+    info = TableRead(source, where="row")
+    rows = read_rows(source)
+    sheet = first_sheet(source)
+    found = [t for t in find_tables(source) if t.sheet == sheet]
+    numbered = [(r, row) for r, row in enumerate(rows, start=1)]
+    if len(found) == 1:
+        t = found[0]
+        min_col, min_row, max_col, max_row = bounds(t.ref)
+        last = max_row - t.totals_rows
+        info.notes.append(f"read the Excel table {t.name!r} ({t.ref}) on sheet {t.sheet!r}")
+        if t.totals_rows:
+            info.notes.append(f"row {max_row} is the table's total row: left out")
+        numbered = [(r, (row + [None] * max_col)[min_col - 1:max_col])
+                    for r, row in numbered if min_row <= r <= last]
+    numbered = [(r, row) for r, row in numbered if any(not is_blank(v) for v in row)]
+    if not numbered:
+        return [], [], info
+    (head_row, header), body = numbered[0], numbered[1:]
+    if head_row > 1 and len(found) != 1:
+        info.notes.append(f"the header is on row {head_row}")
+    width = len(header)
+    body = [(r, (row + [None] * width)[:max(width, len(row))]) for r, row in body]
+    return header, body, info
+
+
+def read_table(path: str | os.PathLike, *, csv_error: str = "cannot be read as a CSV file"
                ) -> pd.DataFrame:
     """A table with a header row, from a CSV file or the first sheet of an .xlsx/.xlsm workbook.
 
-    Every cell is as it was typed: CSV fields as text, workbook cells as numbers, text, dates,
-    booleans or :class:`~cvp_xl.errors.ErrorValue`; blank cells are ``None``.  A workbook's
-    header row is its row 1, and rows after the last one with a value are left out.
+    Every cell is as it was typed: CSV fields as text (an empty field is None; nothing is
+    read as "missing": ``NA``, ``NULL`` and ``N/A`` stay text), workbook cells as numbers,
+    text, dates, booleans or :class:`~cvp_xl.errors.ErrorValue`; blank cells are ``None``.
+
+    - CSV: the encoding and separator are found as :func:`read_csv` finds them; a line with
+      more or fewer fields than the header is skipped and listed in ``problems``.
+    - Workbook: when the first sheet holds one Excel table, the table is read (its total row
+      left out); otherwise the header is the first row with a value.
+    - Both: rows with no value are left out wherever they are; a last row labelled
+      :data:`TOTAL_LABELS` (``Total``, ``Grand total:`` ...) is a total row and left out.
+
+    The index holds each row's number as the file counts it: the CSV line (index name
+    ``"line"``) or the sheet row (``"row"``).  ``frame.attrs["read"]`` is a :class:`TableRead`:
+    the encoding and separator used, notes for the user, and the skipped lines.
     """
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path}: no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows = read_rows(path)
-        head, body = (rows[0], rows[1:]) if rows else ([], [])
-        columns = [f"Unnamed: {i}" if h is None else str(h) for i, h in enumerate(head)]
-        return pd.DataFrame(body, columns=columns, dtype=object)
-    frame = read_csv(path, error=csv_error)
-    return frame.astype(object).where(frame != "", None)
+        header, body, info = _xlsx_table(path)
+    else:
+        header, body, info = _csv_table(path, csv_error)
+    if body and _is_total(body[-1][1]):
+        info.notes.append(f"{info.where} {body[-1][0]} is a total row "
+                          f"({next(v for v in body[-1][1] if not is_blank(v))!r}): left out")
+        body = body[:-1]
+    width = max([len(header)] + [len(row) for _, row in body])
+    columns = [f"Unnamed: {i}" if is_blank(h) else str(h)
+               for i, h in enumerate(list(header) + [None] * (width - len(header)))]
+    frame = pd.DataFrame([row + [None] * (width - len(row)) for _, row in body],
+                         columns=columns, dtype=object,
+                         index=pd.Index([r for r, _ in body], name=info.where, dtype=int))
+    frame.attrs["read"] = info
+    return frame
 
 
-# -- workbooks: where the parts are --------------------------------------------------------------
+def row_numbers(frame: pd.DataFrame) -> tuple[list[int], str]:
+    """Each row's number as its file counts it, and the word for it (``line`` or ``row``).
 
-
-@dataclass(frozen=True)
-class TableInfo:
-    """An Excel table as the file declares it."""
-
-    sheet: str
-    name: str
-    ref: str
-    header_rows: int
-    totals_rows: int
-    columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Parts:
-    """Where the parts of a workbook are (absolute names inside the zip)."""
-
-    sheets: dict[str, str]
-    styles: str | None
-    shared_strings: str | None
-    date1904: bool
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _rel_id(elem) -> str | None:
-    for key, value in elem.attrib.items():
-        if key.endswith("}id"):
-            return value
-    return None
-
-
-def _rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """Relationships of a part: ``{id: (type, absolute target)}``."""
-    folder, name = posixpath.split(part)
-    try:
-        root = DefusedET.fromstring(archive.read(posixpath.join(folder, "_rels", name + ".rels")))
-    except KeyError:
-        return {}
-    out = {}
-    for rel in root:
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External":
-            continue
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join(folder, target))
-        out[rel.get("Id")] = (rel.get("Type", ""), path)
-    return out
-
-
-def _parts(archive: zipfile.ZipFile) -> _Parts:
-    root = DefusedET.fromstring(archive.read("xl/workbook.xml"))
-    rels = _rels(archive, "xl/workbook.xml")
-    sheets, date1904 = {}, False
-    for elem in root.iter():
-        tag = _local(elem.tag)
-        if tag == "workbookPr":
-            date1904 = elem.get("date1904", "0").lower() in ("1", "true")
-        elif tag == "sheet":
-            rel = rels.get(_rel_id(elem) or "")
-            if rel is not None and rel[0].endswith("/worksheet"):
-                sheets[elem.get("name", "")] = rel[1]
-    by_type = {kind.rsplit("/", 1)[-1]: target for kind, target in rels.values()}
-    return _Parts(sheets, by_type.get("styles"), by_type.get("sharedStrings"), date1904)
-
-
-def find_tables(path: str | os.PathLike) -> list[TableInfo]:
-    """Every Excel table of the workbook at ``path``, sheet by sheet, without loading the cells.
-
-    The file is checked with :func:`~cvp_xl.xlsx.safety.check_xlsx` first.
+    A frame from :func:`read_table` carries them in its index; any other frame is numbered
+    as a sheet with a header row (the first row is row 2).
     """
-    name = os.fspath(path)
-    check_xlsx(name)
-    tables = []
-    try:
-        with zipfile.ZipFile(name) as archive:
-            for sheet, part in _parts(archive).sheets.items():
-                for kind, target in _rels(archive, part).values():
-                    if not kind.endswith("/table"):
-                        continue
-                    t = DefusedET.fromstring(archive.read(target))
-                    columns = tuple(c.get("name", "") for c in t.iter()
-                                    if _local(c.tag) == "tableColumn")
-                    tables.append(TableInfo(
-                        sheet=sheet, name=t.get("displayName") or t.get("name", ""),
-                        ref=t.get("ref", ""), header_rows=int(t.get("headerRowCount", "1")),
-                        totals_rows=int(t.get("totalsRowCount", "0")), columns=columns))
-    except (KeyError, zipfile.BadZipFile, DefusedET.ParseError) as exc:
-        raise WorkbookError(f"{name}: not a valid .xlsx file: {exc}") from None
-    return tables
+    if frame.index.name in ("line", "row"):
+        return [int(r) for r in frame.index], frame.index.name
+    return list(range(2, len(frame) + 2)), "row"
 
 
-# -- workbooks: reading cells --------------------------------------------------------------------
-
-
-def _lxml_parser_args() -> dict:
-    # the file passed check_xlsx (no DTD, no entities) before it gets here
-    return {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
-
-
-def _string_of(si, ns: str) -> str:
-    """The text of a shared or inline string, without phonetic (rPh) runs."""
-    return "".join(t.text or "" for t in si.iter(f"{ns}t") if t.getparent().tag != f"{ns}rPh")
-
-
-def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> list[str]:
-    from lxml import etree
-
-    if part is None:
-        return []
-    out = []
-    with archive.open(part) as stream:
-        for _, si in etree.iterparse(stream, events=("end",), tag="{*}si",
-                                     **_lxml_parser_args()):
-            ns = si.tag[: si.tag.index("}") + 1] if si.tag.startswith("{") else ""
-            out.append(_string_of(si, ns))
-            si.clear()
-    return out
-
-
-def _date_styles(archive: zipfile.ZipFile, part: str | None) -> set[int]:
-    """Indexes of the cell formats (``s`` attribute) whose number format is a date or time."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
-    if part is None:
-        return set()
-    root = DefusedET.fromstring(archive.read(part))
-    custom = {int(e.get("numFmtId", "-1")): e.get("formatCode", "")
-              for e in root.iter() if _local(e.tag) == "numFmt"}
-    dates = set()
-    for elem in root.iter():
-        if _local(elem.tag) == "cellXfs":
-            for i, xf in enumerate(x for x in elem if _local(x.tag) == "xf"):
-                fmt_id = int(xf.get("numFmtId", "0"))
-                code = custom.get(fmt_id, BUILTIN_FORMATS.get(fmt_id))
-                if code is not None and is_date_format(code):
-                    dates.add(i)
-    return dates
-
-
-class _Sheet:
-    """Turns the ``<c>`` elements of one worksheet into values, as openpyxl reads them."""
-
-    def __init__(self, archive: zipfile.ZipFile, parts: _Parts):
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
-        self.from_excel = from_excel
-        self.shared = _shared_strings(archive, parts.shared_strings)
-        self.dates = _date_styles(archive, parts.styles)
-        self.epoch = CALENDAR_MAC_1904 if parts.date1904 else CALENDAR_WINDOWS_1900
-        self.columns: dict[str, int] = {}
-        self.ns = self.tag_v = self.tag_is = self.tag_t = None
-
-    def start(self, row) -> None:
-        """Learn the namespace from the first row."""
-        if self.tag_v is None:
-            self.ns = row.tag[: row.tag.index("}") + 1] if row.tag[0] == "{" else ""
-            self.tag_v, self.tag_is, self.tag_t = f"{self.ns}v", f"{self.ns}is", f"{self.ns}t"
-
-    def column(self, ref: str) -> int:
-        letters = ref.rstrip("0123456789")
-        index = self.columns.get(letters)
-        if index is None:
-            index = self.columns[letters] = column_index(letters)
-        return index
-
-    def value(self, c):
-        """The cell's value; None for a blank cell."""
-        t = c.get("t")
-        if t == "inlineStr":
-            value = None
-            for child in c:
-                if child.tag == self.tag_is:
-                    value = (child[0].text or "" if len(child) == 1 and child[0].tag == self.tag_t
-                             else _string_of(child, self.ns))
-            return value
-        v = None
-        for child in c:
-            if child.tag == self.tag_v:
-                v = child.text
-        if v is None or v == "":
-            return None
-        if t is None or t == "n":
-            num = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
-            st = c.get("s")
-            if st and int(st) in self.dates:
-                return self.from_excel(num, self.epoch)
-            return num
-        if t == "s":
-            return self.shared[int(v)]
-        if t == "b":
-            return v.strip() in ("1", "true")
-        if t == "e":
-            return ErrorValue(v.strip())
-        if t == "d":
-            return dt.datetime.fromisoformat(v.strip())
-        return v  # "str": a formula's text result
-
-
-def _stream(source: str, sheet: str | None, visit) -> None:
-    """Call ``visit(reader, row_number, row)`` for each ``<row>`` of ``sheet`` (default: the
-    first worksheet) until it returns True; each row is freed after its visit."""
-    from lxml import etree
-
-    try:
-        with zipfile.ZipFile(source) as archive:
-            parts = _parts(archive)
-            if sheet is None:
-                if not parts.sheets:
-                    raise WorkbookError(f"{source}: no worksheet")
-                sheet = next(iter(parts.sheets))
-            if sheet not in parts.sheets:
-                raise WorkbookError(f"{source}: no worksheet named {sheet!r}")
-            reader = _Sheet(archive, parts)
-            number = 0
-            with archive.open(parts.sheets[sheet]) as stream:
-                for _, row in etree.iterparse(stream, events=("end",), tag="{*}row",
-                                              **_lxml_parser_args()):
-                    r = row.get("r")
-                    number = int(r) if r else number + 1
-                    reader.start(row)
-                    if visit(reader, number, row):
-                        break
-                    row.clear()
-                    parent = row.getparent()
-                    while row.getprevious() is not None:
-                        del parent[0]
-    except (KeyError, IndexError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
-        raise WorkbookError(f"{source}: not a valid .xlsx file: {exc}") from None
-
-
-def _cells(reader: _Sheet, row):
-    """``(column, <c> element)`` for each cell of a row element."""
-    col = 0
-    for c in row:
-        ref = c.get("r")
-        col = reader.column(ref) if ref else col + 1
-        yield col, c
-
-
-def read_block(path: str | os.PathLike, sheet: str, min_row: int, max_row: int, min_col: int,
-               max_col: int) -> list[list]:
-    """The values of a block of cells, row by row, ``None`` for blank (as openpyxl reads them).
-
-    The caller has checked the file (:func:`find_tables` does).
-    """
-    source = os.fspath(path)
-    width = max_col - min_col + 1
-    rows = [[None] * width for _ in range(max_row - min_row + 1)]
-
-    def visit(reader, number, row):
-        if number > max_row:
-            return True
-        if number >= min_row:
-            out = rows[number - min_row]
-            for col, c in _cells(reader, row):
-                if min_col <= col <= max_col:
-                    out[col - min_col] = reader.value(c)
-        return False
-
-    _stream(source, sheet, visit)
-    return rows
-
-
-def read_rows(path: str | os.PathLike, sheet: str | None = None) -> list[list]:
-    """Every row of a sheet (default: the first), from row 1 to the last with a value.
-
-    Rows are lists of the same length (up to the last column with a value), ``None`` for
-    blank.  The file is checked with :func:`~cvp_xl.xlsx.safety.check_xlsx` first.
-    """
-    source = os.fspath(path)
-    check_xlsx(source)
-    found: dict[int, dict[int, object]] = {}
-
-    def visit(reader, number, row):
-        cells = {col: value for col, value in ((col, reader.value(c))
-                                               for col, c in _cells(reader, row))
-                 if value is not None}
-        if cells:
-            found[number] = cells
-        return False
-
-    _stream(source, sheet, visit)
-    if not found:
-        return []
-    width = max(max(cells) for cells in found.values())
-    rows = [[None] * width for _ in range(max(found))]
-    for number, cells in found.items():
-        for col, value in cells.items():
-            rows[number - 1][col - 1] = value
-    return rows

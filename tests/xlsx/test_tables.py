@@ -120,26 +120,117 @@ def test_match_headers_lists_unknown_repeated_and_missing():
 
 def test_read_csv_reads_every_field_as_text(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_bytes("\ufeffcustomer,promised\nÄrzte AG,0012\n,\n".encode())
+    path.write_bytes("\ufeffcustomer,promised\nÄrzte AG,0012\n,\nNA,NULL\n,\n\n".encode())
     frame = tables.read_csv(path)
     assert list(frame.columns) == ["customer", "promised"]
-    assert frame.values.tolist() == [["Ärzte AG", "0012"], ["", ""]]
+    # a blank line between entries stays (the tracker numbers lines by position); trailing
+    # blank lines go; nothing is read as "missing"
+    assert frame.values.tolist() == [["Ärzte AG", "0012"], ["", ""], ["NA", "NULL"]]
+    assert list(frame.index) == [2, 3, 4]
+    assert frame.attrs["read"].encoding == "UTF-8 with a byte-order mark"
 
 
 def test_read_csv_refusals_name_the_file(tmp_path):
     missing = tmp_path / "nope.csv"
     with pytest.raises(WorkbookError, match=r"nope\.csv: no such file$"):
         tables.read_csv(missing)
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes(b"customer\nM\xfcller\n")
-    with pytest.raises(WorkbookError, match=r"latin\.csv: cannot be read as a UTF-8 CSV file \("):
-        tables.read_csv(latin)
-    with pytest.raises(WorkbookError, match=r"latin\.csv: not a readable CSV file \("):
-        tables.read_csv(latin, error="not a readable CSV file")
+    long = tmp_path / "long.csv"
+    long.write_text("customer,promised\nA,1\nB,2,3\nC,3\nD,4,5,6\n", encoding="utf-8")
+    with pytest.raises(WorkbookError) as info:
+        tables.read_csv(long)
+    assert str(info.value) == (f"{long}: cannot be read as a UTF-8 CSV file (the header has 2 "
+                               "fields; line 3 has 3, line 5 has 4)")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    with pytest.raises(WorkbookError, match="cannot be read as a UTF-8 CSV file"):
-        tables.read_csv(empty)
+    with pytest.raises(WorkbookError) as info:
+        tables.read_csv(empty, error="not a readable CSV file")
+    assert str(info.value) == f"{empty}: not a readable CSV file (no header line)"
+    binary = tmp_path / "utf16.csv"
+    binary.write_bytes("customer\tpromised\n".encode("utf-16"))
+    with pytest.raises(WorkbookError) as info:
+        tables.read_csv(binary)
+    assert str(info.value) == (f"{binary}: cannot be read as a UTF-8 CSV file (UTF-16 text, as "
+                               "Excel's \"Unicode Text\" saves it; save it as \"CSV UTF-8\" "
+                               "instead)")
+
+
+@pytest.mark.parametrize("data,encoding,name", [
+    ("customer,city\nMüller,Zürich\n".encode(), "UTF-8", "Müller"),
+    ("\ufeffcustomer,city\nMüller,Zürich\n".encode(), "UTF-8 with a byte-order mark", "Müller"),
+    # what Excel on Windows saves as "CSV (Comma delimited)": Windows-1252, where 0x80 is €
+    ("customer,city\nMüller €,Zürich\n".encode("cp1252"), "Windows-1252", "Müller €"),
+    # 0x81 is one of the five bytes Windows-1252 leaves undefined: ISO-8859-1 reads it
+    (b"customer,city\nM\xfcller\x81,Z\xfcrich\n", "ISO-8859-1 (Latin-1)", "Müller\x81"),
+])
+def test_the_encoding_is_found_and_named(tmp_path, data, encoding, name):
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    frame = tables.read_table(path)
+    assert frame.attrs["read"].encoding == encoding
+    assert frame.loc[2, "customer"] == name
+
+
+def test_a_file_that_is_utf8_in_part_is_refused_by_line(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("customer\nMüller\n".encode() + b"M\xfcller\n")
+    with pytest.raises(WorkbookError) as info:
+        tables.read_table(path, csv_error="not a readable CSV file")
+    assert str(info.value) == (f"{path}: not a readable CSV file (line 3: byte 0xfc is not "
+                               "UTF-8, though the rest of the file is; save it again as CSV "
+                               "UTF-8)")
+
+
+@pytest.mark.parametrize("text,separator", [
+    ("id,name,miles\nC-1,\"Acme; Co\",5\n", ","),
+    ("id;name;miles\nC-1;Acme, Inc.;5\n", ";"),
+    ("id\tname\tmiles\nC-1\tAcme, Inc.; Co\t5\n", "\t"),
+    ("sep=;\nid;name;miles\nC-1;Acme, Inc.;5\n", ";"),  # Excel's hint line
+])
+def test_the_separator_is_found(tmp_path, text, separator):
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    frame = tables.read_table(path)
+    read = frame.attrs["read"]
+    assert read.separator == separator
+    assert read.decimal == ("," if separator == ";" else ".")
+    assert list(frame.columns) == ["id", "name", "miles"]
+    assert frame.iloc[0, 2] == "5" and frame.iloc[0, 0] == "C-1"
+    assert frame.index[0] == (3 if text.startswith("sep=") else 2)
+
+
+def test_blank_rows_are_left_out_and_lines_keep_their_numbers(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('id,name,note\nC-1,A,"two\nlines"\n,,\n\nC-2,B,\nTotal:,,\n,,\n,,\n',
+                    encoding="utf-8")
+    frame = tables.read_table(path)
+    # C-1 starts on line 2 and its quoted note ends on line 3; lines 4-5 are blank;
+    # C-2 is on line 6; line 7 is a total row
+    assert list(frame.index) == [2, 6] and frame.index.name == "line"
+    assert frame.values.tolist() == [["C-1", "A", "two\nlines"], ["C-2", "B", None]]
+    read = frame.attrs["read"]
+    assert read.problems == []
+    assert read.notes == ["line 7 is a total row ('Total:'): left out"]
+
+
+def test_a_short_or_long_line_is_reported_and_the_others_are_read(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,name,miles\nC-1,A,5\nC-2,B,6,7\nC-3,C\nC-4,D,8\n", encoding="utf-8")
+    frame = tables.read_table(path)
+    assert list(frame["id"]) == ["C-1", "C-4"] and list(frame.index) == [2, 5]
+    assert [str(p) for p in frame.attrs["read"].problems] == [
+        "line 3: 4 fields where the header has 3; the line is skipped (a separator or quote "
+        "too many or too few?)",
+        "line 4: 2 fields where the header has 3; the line is skipped (a separator or quote "
+        "too many or too few?)",
+    ]
+
+
+def test_text_is_taken_as_typed(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,name\nNA,N/A\nNULL,nan\n", encoding="utf-8")
+    assert tables.read_table(path).values.tolist() == [["NA", "N/A"], ["NULL", "nan"]]
+    book = _workbook(tmp_path / "t.xlsx", [["id", "name"], ["NA", "N/A"], ["NULL", "NaN"]])
+    assert tables.read_table(book).values.tolist() == [["NA", "N/A"], ["NULL", "NaN"]]
 
 
 def test_read_table_from_csv_has_none_for_blank(tmp_path):
@@ -147,6 +238,47 @@ def test_read_table_from_csv_has_none_for_blank(tmp_path):
     path.write_text("id,value\nC-1,\n,2\n", encoding="utf-8")
     frame = tables.read_table(path)
     assert frame.values.tolist() == [["C-1", None], [None, "2"]]
+
+
+# -- numbers as typed ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,decimal,number", [
+    ("7%", ".", 0.07), (" 7 % ", ".", 0.07), ("12.5%", ".", 0.125), ("12,5 %", ",", 0.125),
+    ("1,234,567", ".", 1234567.0), ("1.234.567", ",", 1234567.0), ("1 234 567", ".", 1234567.0),
+    ("1\u00a0234,5", ",", 1234.5), ("1\u202f234.5", ".", 1234.5), ("-1,234.5", ".", -1234.5),
+    ("\u22122.5", ".", -2.5), ("+3", ".", 3.0), ("0,08", ",", 0.08), ("2E3", ".", 2000.0),
+    ("1,5E3", ",", 1500.0), (".5", ".", 0.5), ("1,234", ".", 1234.0), ("1,234", ",", 1.234),
+    ("0.08", "mixed", 0.08), ("0,08", "mixed", 0.08), ("1.234,5", "mixed", 1234.5),
+    (42, ".", 42.0), (2.5, ",", 2.5),
+])
+def test_parse_number_reads_percentages_and_thousands(text, decimal, number):
+    assert tables.parse_number(text, decimal) == (number, None)
+
+
+@pytest.mark.parametrize("text,decimal,why", [
+    ("lots", ".", "'lots'"), ("1,23,4", ".", "'1,23,4'"), ("12 EUR", ".", "'12 EUR'"),
+    ("$5", ".", "'$5'"), ("inf", ".", "'inf'"), ("nan", ".", "'nan'"), ("1e999", ".", "'1e999'"),
+    ("1,234.5", ",", "'1,234.5'"), ("0.08", ",", "'0.08'"), ("1,234 567", ".", "'1,234 567'"),
+    ("%", ".", "'%'"), (".", ".", "'.'"), ("1,234e3", ".", "'1,234e3'"), ("  ", ".", "blank"),
+    (None, ".", "blank"), (True, ".", "TRUE"),
+    ("1,234", "mixed", "'1,234', which could be 1234 or 1.234 (the table uses both . and , as "
+                       "decimal marks)"),
+])
+def test_parse_number_refuses_with_the_reason(text, decimal, why):
+    assert tables.parse_number(text, decimal) == (None, why)
+
+
+@pytest.mark.parametrize("fields,default,mark", [
+    (["2400000", "0.08", "1,234"], ".", "."),       # 0.08 can only be a decimal point
+    (["2.400.000", "0,62"], ".", ","),               # repeated dots group thousands
+    (["1,234", "5,678", 3.5], ",", ","),             # nothing decides: the default
+    (["1,234", "5,678"], ".", "."),
+    (["1.234,56", "0.5"], ".", "mixed"),
+    (["abc", "C-1.005", "12%"], ".", "."),
+])
+def test_decimal_mark_follows_the_fields_that_show_it(fields, default, mark):
+    assert tables.decimal_mark(fields, default) == mark
 
 
 # -- workbooks -----------------------------------------------------------------------------------
@@ -237,3 +369,42 @@ def test_hostile_or_wrong_files_are_refused_before_parsing(tmp_path):
             read(fake)
     with pytest.raises(WorkbookError, match="no such file"):
         tables.read_table(tmp_path / "missing.xlsx")
+
+
+def test_read_table_from_an_excel_table_with_a_total_row_and_blank_rows(tmp_path):
+    path = tmp_path / "t.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Export"
+    rows = [["Customers exported 2025-06-30"], [], ["id", "name", "miles"], ["C-1", "A", 5],
+            [None, None, None], ["C-2", "B", 6], ["Total", None, "=SUBTOTAL(109,C4:C6)"]]
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row, start=1):
+            ws.cell(r, c, v)
+    ws["C7"].value = 11  # the total, as Excel would store its value
+    ws.add_table(Table(displayName="Customers", ref="A3:C7", totalsRowCount=1))
+    ws["E9"] = "a note beside the table"
+    wb.save(path)
+    frame = tables.read_table(path)
+    assert list(frame.columns) == ["id", "name", "miles"]
+    assert frame.values.tolist() == [["C-1", "A", 5], ["C-2", "B", 6]]
+    assert list(frame.index) == [4, 6] and frame.index.name == "row"
+    assert frame.attrs["read"].notes == [
+        "read the Excel table 'Customers' (A3:C7) on sheet 'Export'",
+        "row 7 is the table's total row: left out"]
+
+
+def test_read_table_from_a_sheet_with_a_header_below_blank_rows_and_a_total_row(tmp_path):
+    path = _workbook(tmp_path / "t.xlsx", [[None], [None, None], ["id", "miles"], ["C-1", 5],
+                                           [None, None], ["C-2", 6], ["Grand total:", 11]])
+    frame = tables.read_table(path)
+    assert frame.values.tolist() == [["C-1", 5], ["C-2", 6]]
+    assert list(frame.index) == [4, 6]
+    assert frame.attrs["read"].notes == ["the header is on row 3",
+                                         "row 7 is a total row ('Grand total:'): left out"]
+
+
+def test_row_numbers_of_any_frame():
+    assert tables.row_numbers(pd.DataFrame({"a": [1, 2]})) == ([2, 3], "row")
+    frame = pd.DataFrame({"a": [1, 2]}, index=pd.Index([2, 5], name="line"))
+    assert tables.row_numbers(frame) == ([2, 5], "line")

@@ -1,0 +1,183 @@
+"""The summary of a folder of calculators: ``summary.xlsx`` and ``summary.csv``.
+
+One line per customer row (skipped rows included, with their id, name and why), written by
+``cvp-xl batch`` and refreshed by ``cvp-xl upgrade``.  Number columns stay numbers: when a
+result has no number (ROI when ours costs no more, no payback within the horizon) its cell
+is blank and the note column beside it says why.  The workbook has readable headers (money
+columns name the currency), number formats, column widths, a filter and frozen headers;
+``File`` is relative to the summary (a link in the workbook).  The CSV holds the same
+columns; blank cells are empty fields, never ``nan``, and text a spreadsheet would read as
+a formula is prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cvp_xl.workbooks.calculator.spec import Spec
+from cvp_xl.xlsx.write import FORMULA_PREFIXES
+
+__all__ = ["SUMMARY", "COLUMNS", "summary_row", "write_summary", "read_summary", "headers"]
+
+SUMMARY = "summary"
+#: The columns: name, kind (text, int, money, percent, years, file).
+COLUMNS = (("Customer id", "text"), ("Customer name", "text"), ("Table row", "int"),
+           ("Status", "text"), ("Scenario", "text"), ("Total value per year", "money"),
+           ("Differential", "money"), ("ROI", "percent"), ("ROI note", "text"),
+           ("Payback (years)", "years"), ("Payback note", "text"), ("NPV", "money"),
+           ("Next best alternative", "text"), ("File", "file"), ("Notes", "text"))
+_FORMATS = {"money": "#,##0", "percent": "0.0%", "years": "0.0", "int": "0"}
+_WIDTHS = {"money": 16, "percent": 9, "years": 10, "int": 8}
+_CURRENCY = re.compile(r"\s*\([A-Z]{3}\)$")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def headers(spec_or_currency) -> list[str]:
+    """The headers as the files show them: money columns name the currency."""
+    currency = getattr(spec_or_currency, "currency", spec_or_currency)
+    return [f"{name} ({currency})" if kind == "money" else name for name, kind in COLUMNS]
+
+
+def _number(v) -> float | None:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _text(v) -> str:
+    """Text for a cell: characters a workbook cannot hold shown as ``\\x0b``."""
+    if v is None:
+        return ""
+    if isinstance(v, np.generic):
+        v = v.item()
+    text = v if isinstance(v, str) else str(v)
+    return _ILLEGAL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def summary_row(spec: Spec, customer: dict, *, status: str, results=None,
+                scenario: str | None = None, file: Path | None = None, note: str = "") -> dict:
+    """One line of the summary (keys: the column names of :data:`COLUMNS`)."""
+    row = {name: None for name, _ in COLUMNS}
+    row.update({"Customer id": _text(customer.get("customer_id")) or None,
+                "Customer name": _text(customer.get("customer_name")) or None,
+                "Table row": customer.get("row"), "Status": status, "Scenario": scenario,
+                "File": file.name if file is not None else None, "Notes": _text(note) or None,
+                "_row": customer.get("row") or 0})
+    if results is not None:
+        roi_note = getattr(results, "roi_note", "")
+        payback_note = getattr(results, "payback_note", "")
+        row.update({
+            "Total value per year": _number(results.total_per_year),
+            "Differential": _number(results.differential),
+            "ROI": _number(results.roi),
+            "ROI note": _text(roi_note or (results.roi if isinstance(results.roi, str) else ""))
+            or None,
+            "Payback (years)": _number(results.payback),
+            "Payback note": _text(payback_note or (results.payback
+                                                   if isinstance(results.payback, str) else ""))
+            or None,
+            "NPV": _number(results.npv),
+            "Next best alternative": spec.alternatives[int(results.next_best)].name,
+        })
+    return row
+
+
+def read_summary(out_dir: str | os.PathLike) -> list[dict]:
+    """The lines of an existing ``summary.xlsx`` (keys: column names), or ``[]``."""
+    from cvp_xl.errors import CvpXlError
+    from cvp_xl.xlsx.tables import read_table
+
+    path = Path(out_dir) / f"{SUMMARY}.xlsx"
+    if not path.exists():
+        return []
+    try:
+        frame = read_table(path)
+    except CvpXlError:
+        return []
+    names = {name for name, _ in COLUMNS}
+    rows = []
+    for rec in frame.to_dict("records"):
+        row = {_CURRENCY.sub("", str(k)): v for k, v in rec.items()}
+        row = {k: v for k, v in row.items() if k in names}
+        if row:
+            row["_row"] = row.get("Table row") or 0
+            rows.append(row)
+    return rows
+
+
+def write_summary(spec_or_currency, rows: list[dict], out_dir: str | os.PathLike
+                  ) -> pd.DataFrame:
+    """Write ``summary.csv`` and ``summary.xlsx`` in ``out_dir`` (each atomically).
+
+    Returns the summary as a DataFrame with the files' headers.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from cvp_xl.xlsx.atomic import atomic_path
+    from cvp_xl.xlsx.cached import atomic_save_workbook
+    from cvp_xl.xlsx.write import set_value
+
+    out_dir = Path(out_dir)
+    heads = headers(spec_or_currency)
+    kinds = [kind for _, kind in COLUMNS]
+    table = []
+    for row in rows:
+        line = []
+        for (name, kind) in COLUMNS:
+            v = row.get(name)
+            if kind in ("money", "percent", "years"):
+                v = _number(v)
+            elif kind == "int":
+                v = int(v) if _number(v) is not None else None
+            else:
+                v = _text(v) or None
+            line.append(v)
+        table.append(line)
+    frame = pd.DataFrame(table, columns=heads, dtype=object)
+    with atomic_path(out_dir / f"{SUMMARY}.csv") as tmp, open(tmp, "w", newline="",
+                                                              encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(heads)
+        for line in table:
+            writer.writerow(["" if v is None else ("'" + v if isinstance(v, str)
+                                                    and v.startswith(FORMULA_PREFIXES) else v)
+                             for v in line])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    for c, name in enumerate(heads, start=1):
+        cell = ws.cell(1, c, name)
+        cell.font, cell.fill = Font(bold=True), head_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    widths = [len(h) for h in heads]
+    for r, line in enumerate(table, start=2):
+        for c, (v, kind) in enumerate(zip(line, kinds), start=1):
+            cell = ws.cell(r, c)
+            set_value(cell, v)
+            if kind in _FORMATS:
+                cell.number_format = _FORMATS[kind]
+            if kind == "file" and v:
+                cell.hyperlink = v  # relative to the summary: the files sit beside it
+                cell.font = Font(color="0563C1", underline="single")
+            if isinstance(v, str):
+                widths[c - 1] = max(widths[c - 1], min(len(v), 60))
+    for c, (kind, width) in enumerate(zip(kinds, widths), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = max(_WIDTHS.get(kind, 0),
+                                                               min(width, 60)) + 2
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{max(len(table) + 1, 2)}"
+    atomic_save_workbook(wb, out_dir / f"{SUMMARY}.xlsx")
+    return frame
