@@ -15,7 +15,9 @@ For each size, in one run:
   built workbook's where the build finished, else scaled from the last finished size (the
   layout holds a fixed number of cells per input and per element).
 
-Also printed: the longest formula the build wrote, against Excel's limit of 8,192 characters.
+Also printed: the longest formula the build wrote, against Excel's limit of 8,192 characters
+(the Sensitivity sheet writes one formula per use of an input in an equation, each as long as
+its element's own, and sums them by input: it grows with the spec, not with inputs x elements).
 
     python benchmarks/spec_scale.py [--sizes 100 300 600] [--max-build-seconds 300]
 

@@ -7,6 +7,7 @@ file it refuses.  Messages go to stderr; results to stdout.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -17,14 +18,50 @@ from cvp_xl.errors import CvpXlError
 
 
 class _Group(click.Group):
-    """Turns the library's own errors into a one-line message and exit code 2."""
+    """Turns the library's own errors, and any OS error, into a one-line message and exit
+    code 2; Ctrl-C and SIGTERM into a clean stop (every file whole, temporaries removed,
+    workers ended) with exit code 128 + the signal's number."""
 
     def invoke(self, ctx):
+        import signal
+        import threading
+
+        here = threading.current_thread() is threading.main_thread()
+        before = signal.signal(signal.SIGTERM, _interrupted) if here else None
         try:
             return super().invoke(ctx)
         except CvpXlError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(2)
+        except OSError as exc:  # one no command turned into a message of its own
+            click.echo(f"Error: {_os_error(exc)}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt as exc:
+            number = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+            click.echo(f"Error: interrupted ({signal.Signals(number).name}); every file written "
+                       "is whole and the one being written was left out; run the command again "
+                       "to finish", err=True)
+            ctx.exit(128 + int(number))
+        finally:
+            if here and before is not None:
+                signal.signal(signal.SIGTERM, before)
+
+
+def _interrupted(signum, frame):
+    """SIGTERM stops a command as Ctrl-C does: ``finally`` blocks run, temporaries go."""
+    raise KeyboardInterrupt(signum)
+
+
+def _os_error(exc: OSError) -> str:
+    """``path: what the error means (ENAME)``."""
+    import errno
+    import os
+
+    code = exc.errno
+    meaning = os.strerror(code) if code else (exc.strerror or str(exc))
+    name = f" ({errno.errorcode[code]})" if code in errno.errorcode else ""
+    where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+    return f"{where}{meaning}{name}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -149,11 +186,17 @@ def recalc(book, output, strict, max_cells, max_formulas):
     Every formula cell gets the value Excel would compute, or keeps its stored
     value and is listed with the reason (a function the engine lacks, a link to
     another workbook, a circular reference, ...).  Without -o, BOOK is rewritten
-    in place, atomically.
+    in place, atomically.  An output in a folder that does not exist or cannot be
+    written is refused before any work; an OS error while writing (a full disk)
+    names the file and the error; either way exit 2, the file as it was.
     """
     from cvp_xl.commands.recalc import recalc as run
     from cvp_xl.xlsx.contents import MAX_CELLS, MAX_FORMULAS
 
+    if output is not None:
+        _check_output(output, "'-o' / '--output'", None, {"BOOK": book})
+    elif book.is_file():
+        _check_output(book, "BOOK", None, {})
     result = run(book, output, max_cells=max_cells or MAX_CELLS,
                  max_formulas=max_formulas or MAX_FORMULAS)
     click.echo(result.summary())
@@ -218,60 +261,44 @@ def build(spec_path, output, scenario, customer):
                f"{len(spec.elements)} value elements")
 
 
-def _check_output(output: Path, hint: str, suffix: str, inputs: dict[str, Path]) -> None:
-    """Refuse an output before any work: one of the command's ``inputs`` (same file, by any
-    path), another kind of file than ``suffix``, a folder that does not exist, a file or
-    folder that cannot be written."""
+def _check_output(output: Path, hint: str, suffix: str | None, inputs: dict[str, Path]) -> None:
+    """Refuse an output before any work (:func:`cvp_xl.xlsx.atomic.output_problem`): one of
+    the command's ``inputs`` (same file, by any path), another kind of file than ``suffix``,
+    a folder that does not exist, a file or folder that cannot be written."""
+    from cvp_xl.xlsx.atomic import output_problem
+
+    problem = output_problem(output, inputs, suffix)
+    if problem:
+        raise click.BadParameter(f"{output}: {problem}", param_hint=hint)
+
+
+@contextlib.contextmanager
+def _writing(output: Path):
+    """An OS error while writing ``output`` (or a temporary file beside it) as the message of
+    :func:`_not_written`; other OS errors (reading an input) go to the group's handler."""
     import os
 
-    def refuse(message):
-        raise click.BadParameter(f"{output}: {message}", param_hint=hint)
+    from cvp_xl.xlsx.atomic import destination_name
 
-    for name, given in inputs.items():
-        same = given.exists() and output.exists() and os.path.samefile(given, output)
-        if same or os.path.realpath(given) == os.path.realpath(output):
-            refuse(f"is {name} itself ({given}); write the result to another file")
-    if output.suffix.lower() != suffix:
-        refuse(f"the file written is an {suffix} file; give a name that ends in {suffix}")
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        refuse(f"the folder {folder} does not exist" if not folder.exists()
-               else f"{folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        refuse(f"the folder {folder} cannot be written to")
-    if output.exists() and not os.access(output, os.W_OK):
-        refuse("is read-only; not replaced")
+    existed = output.exists()
+    try:
+        yield
+    except OSError as exc:
+        name = os.fsdecode(exc.filename) if exc.filename is not None else None
+        ours = name is None or (
+            os.path.realpath(os.path.dirname(name) or ".") == os.path.realpath(output.parent)
+            and destination_name(os.path.basename(name)) == output.name)
+        if not ours:
+            raise
+        raise _not_written(output, exc, existed) from None
 
 
 def _not_written(path: Path, exc: OSError, existed: bool) -> CvpXlError:
-    """An OS error while writing ``path`` as a message: the path and what the error means."""
-    import errno
-    import os
+    """An OS error while writing ``path`` as a message (:func:`cvp_xl.xlsx.atomic.not_written`).
+    """
+    from cvp_xl.xlsx.atomic import not_written
 
-    from cvp_xl.errors import WorkbookError
-
-    code = exc.errno
-    meaning = os.strerror(code) if code else str(exc)
-    name = f" ({errno.errorcode[code]})" if code in errno.errorcode else ""
-    kept = "the file is as it was" if existed else "nothing was written"
-    _release(exc)
-    return WorkbookError(f"{path}: not written: {meaning}{name}; {kept}")
-
-
-def _release(exc: BaseException) -> None:
-    """Free, now and quietly, what a failed write left open: on a full disk openpyxl's zip
-    archive stays open, and closing it when it is collected fails again and prints an
-    "Exception ignored" traceback."""
-    import traceback
-
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda u: None if isinstance(u.exc_value, OSError) else hook(u)
-    try:
-        while exc is not None:
-            traceback.clear_frames(exc.__traceback__)
-            exc = exc.__context__
-    finally:
-        sys.unraisablehook = hook
+    return not_written(path, exc, existed)
 
 
 @main.command()
@@ -326,6 +353,10 @@ def share(book, output):
     """
     from cvp_xl.commands.share import share as run
 
+    if output is not None:
+        _check_output(output, "'-o' / '--output'", None, {"BOOK": book})
+    elif book.is_file():
+        _check_output(book, "BOOK", None, {})
     changes = run(book, output)
     for change in changes:
         click.echo(str(change))
@@ -339,16 +370,49 @@ def share(book, output):
 
 
 @main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF (default: BOOK with .pdf).")
+@click.option("--sheets", default=None, metavar="NAME,...",
+              help="Print these sheets only, e.g. Summary or Summary,Inputs (default: every "
+                   "visible sheet).")
+def pdf(book, output, sheets):
+    """Print BOOK to a PDF through LibreOffice, each sheet with its own page setup.
+
+    The PDF shows the values the file holds.  Refused (exit 2): a BOOK that is not a safe
+    .xlsx, a sheet that BOOK does not show, an output that is BOOK or in a folder that does
+    not exist, and LibreOffice missing (the message says how to install it).
+    """
+    from cvp_xl.commands.pdf import export_pdf, workbook_sheets
+
+    output = output or book.with_suffix(".pdf")
+    _check_output(output, "'-o' / '--output'", ".pdf", {"BOOK": book})
+    names = [n for n in (sheets.split(",") if sheets is not None else []) if n.strip()]
+    if sheets is not None and not names:
+        raise click.BadParameter("name at least one sheet", param_hint="'--sheets'")
+    written = export_pdf(book, output, names or None)
+    shown = [n for n, state in workbook_sheets(book) if state == "visible"
+             and (not names or n.casefold() in {x.strip().casefold() for x in names})]
+    click.echo(f"{written}: {', '.join(shown)}")
+
+
+@main.command()
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The table to write: .csv or .xlsx.")
 def customers(spec_path, output):
-    """Write the customer table a batch needs: id, name, one column per input of SPEC."""
+    """Write the customer table a batch needs: id, name, one column per input of SPEC.
+
+    A CSV file unless OUTPUT ends in .xlsx.  Refused before any work (exit 2): an OUTPUT
+    that is SPEC itself or in a folder that does not exist or cannot be written.
+    """
     from cvp_xl.commands.batch import customer_table
     from cvp_xl.workbooks.calculator.spec import load_spec
 
+    _check_output(output, "'-o' / '--output'", None, {"SPEC": spec_path})
     spec = load_spec(spec_path)
-    customer_table(spec, output)
+    with _writing(output):
+        customer_table(spec, output)
     click.echo(f"{output}: customer_id, customer_name and {len(spec.inputs)} input columns, "
                f"one example row of base values")
 
@@ -374,29 +438,29 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
     table's is reported); one that cannot be rebuilt without losing an entry is left
     as it is and reported.  Exit 0 when every row was written or up to date, 1 when a
     row was skipped, a file failed or was left as it was, or a table change was not
-    applied; 2 when the spec or the table cannot be used.
+    applied; 2 when the spec or the table cannot be used, OUT cannot be written (checked
+    before any work), or a full disk stopped the run (what was written and what was not is
+    listed).  One batch at a time fills OUT: a second waits up to 10 s, then is refused.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from tqdm import tqdm
 
     from cvp_xl.commands.batch import build_many, read_table
     from cvp_xl.workbooks.calculator.spec import load_spec
+    from cvp_xl.xlsx.atomic import folder_problem, worker_pool
 
+    problem = folder_problem(out_dir, create=True)
+    if problem:
+        raise click.BadParameter(f"{out_dir}: {problem}", param_hint="'--out'")
     spec = load_spec(spec_path)
     table = read_table(table_path)
     read = table.attrs["read"]
     rows = f"{len(table)} row{'s' * (len(table) != 1)}"
     click.echo(f"{table_path}: {rows} ({read.describe()})", err=True)
-    executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
-    try:
+    with worker_pool(jobs) as executor:
         with tqdm(total=len(table) + len(read.problems), unit="row", disable=quiet,
                   file=sys.stderr) as bar:
             report = build_many(spec, table, out_dir, executor=executor, force=force,
                                 progress=bar.update, source=str(table_path))
-    finally:
-        if executor is not None:
-            executor.shutdown()
     for note in report.notes:
         click.echo(f"{table_path}: note: {note}", err=True)
     for p in report.problems:
@@ -408,8 +472,12 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
             click.echo(f"{path.name}: {line}", err=True)
     for path, message in report.kept:
         click.echo(f"{path.name}: {message}", err=True)
-    for cid, message in report.failed:
+    for cid, message in [] if report.stopped else report.failed:
         click.echo(f"customer {cid!r}: failed: {message}", err=True)
+    for line in report.not_written:
+        click.echo(f"Error: {line}", err=True)
+    if report.stopped:
+        _stopped(out_dir, report)
     carried = sum(1 for _, lines in report.carried if lines)
     n = len(report.problems)
     click.echo(f"{out_dir}: {len(report.written)} written"
@@ -418,8 +486,23 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
                f"{n} problem{'s' * (n != 1)} in the table, {len(report.failed)} failed; summary "
                f"in {out_dir / 'summary.xlsx'}"
                + (f"; old files in {report.backup}" if report.backup else ""))
+    if report.stopped or report.not_written:
+        sys.exit(2)
     if not report.ok:
         sys.exit(1)
+
+
+def _stopped(out_dir: Path, report) -> None:
+    """What a batch stopped by the disk wrote and did not write, file by file."""
+    click.echo(f"Error: {out_dir}: the run stopped: {report.stopped}", err=True)
+    click.echo(f"Written ({len(report.written)}, each whole):", err=True)
+    for path in report.written:
+        click.echo(f"  {path.name}", err=True)
+    click.echo(f"Not written ({len(report.failed)}; run the command again when there is "
+               "room):", err=True)
+    for cid, message in report.failed:
+        why = "" if message.startswith("not written: the run stopped") else f": {message}"
+        click.echo(f"  customer {cid!r}{why}", err=True)
 
 
 @main.command()
@@ -435,24 +518,21 @@ def collect(folder, output, jobs, quiet):
     Each file is checked as `cvp-xl check` checks it (tampering included) and its results
     are recomputed from its own inputs; the table lists the customer, the verdict, every
     input, every result and what changed since the file was sent.  Exit 0 when every file
-    is a calculator without problems, 1 otherwise (or when FOLDER holds none).
+    is a calculator without problems, 1 otherwise (or when FOLDER holds none); 2 when the
+    table cannot be written (checked before any work: its folder exists and can be written).
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from tqdm import tqdm
 
     from cvp_xl.commands.collect import VERDICTS
     from cvp_xl.commands.collect import collect as run
     from cvp_xl.commands.upgrade import calculator_files
+    from cvp_xl.xlsx.atomic import worker_pool
 
+    _check_output(output, "'-o' / '--output'", None, {})
     total = len(calculator_files(folder)) if folder.is_dir() else 0
-    executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
-    try:
+    with worker_pool(jobs) as executor:
         with tqdm(total=total, unit="file", disable=quiet, file=sys.stderr) as bar:
             report = run(folder, output, executor=executor, progress=bar.update)
-    finally:
-        if executor is not None:
-            executor.shutdown()
     for path, why in report.skipped:
         click.echo(f"{path.name}: {why}", err=True)
     for path, verdict, why in report.files:
@@ -506,10 +586,14 @@ def cases_cmd(tracker, cases_path):
     An entry is verified when its 'verified by' cell is filled.  Entries already
     in CASES (same customer, value element and period) are skipped.  A verified
     entry that cannot become a case (e.g. its customer has no category on the
-    Customers sheet) refuses the run with every problem listed (exit 2).
+    Customers sheet) refuses the run with every problem listed (exit 2).  CASES is
+    refused before any work when it is TRACKER or cannot be written; one writer at a
+    time (a second run waits up to 10 s); an OS error while writing names CASES and
+    the error (exit 2, CASES as it was).
     """
     from cvp_xl.workbooks.tracker import export_cases
 
+    _check_output(cases_path, "'--to'", ".xlsx", {"TRACKER": tracker})
     added, skipped, total = export_cases(tracker, cases_path)
     if added.empty:
         click.echo(f"{cases_path}: no new verified entries in {tracker} ({skipped} already "
@@ -538,25 +622,25 @@ def upgrade(folder, spec_path, force, jobs, verbose, quiet):
     sheets are carried; what cannot be is listed (and kept on the sheet 'Carried over').
     A calculator for another offering, or one already at this spec, is left as it is.
     The old files are kept in FOLDER/previous-<timestamp>/; summary.xlsx is refreshed.
-    Exit 1 when a file was not upgraded or FOLDER holds no calculator.
+    Exit 1 when a file was not upgraded or FOLDER holds no calculator; 2 when FOLDER cannot
+    be written, another command works in it (after waiting up to 10 s), or a full disk
+    stopped the upgrade (then no file was replaced).
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from tqdm import tqdm
 
     from cvp_xl.commands.upgrade import calculator_files
     from cvp_xl.commands.upgrade import upgrade as run
     from cvp_xl.workbooks.calculator.spec import load_spec
+    from cvp_xl.xlsx.atomic import folder_problem, worker_pool
 
+    problem = folder_problem(folder) if folder.is_dir() else None
+    if problem:
+        raise click.BadParameter(f"{folder}: {problem}", param_hint="FOLDER")
     spec = load_spec(spec_path)
     total = len(calculator_files(folder)) if folder.is_dir() else 0
-    executor = ProcessPoolExecutor(jobs) if jobs > 1 else None
-    try:
+    with worker_pool(jobs) as executor:
         with tqdm(total=total, unit="file", disable=quiet, file=sys.stderr) as bar:
             report = run(folder, spec, force=force, executor=executor, progress=bar.update)
-    finally:
-        if executor is not None:
-            executor.shutdown()
     if verbose:
         for line in report.lines:
             click.echo(line)
@@ -569,6 +653,12 @@ def upgrade(folder, spec_path, force, jobs, verbose, quiet):
         click.echo(f"{line}", err=True)
     for path, message in report.other_offering + report.failed:
         click.echo(f"{path.name}: {message}", err=True)
+    if report.stopped:
+        n = len(report.upgraded)
+        click.echo(f"Error: {folder}: the upgrade stopped: {report.stopped}; {n} file"
+                   f"{'s' * (n != 1)} upgraded, {len(report.failed)} not (every file is whole; "
+                   "run the command again when there is room)", err=True)
+        sys.exit(2)
     calculators = len(report.outcomes) - len(report.not_calculators)
     if calculators == 0:
         click.echo(f"{folder}: no calculators here ({len(report.outcomes)} workbook"
@@ -628,8 +718,10 @@ def research_cmd(findings, spec_path, output, rule, rules, min_n, segment):
     from cvp_xl.commands.research import apply_research, number_text
     from cvp_xl.domain.research import rule_text
 
-    report = apply_research(findings, spec_path, output, rule=rule, rules=rules, min_n=min_n,
-                            segment=segment)
+    _check_output(output, "'-o' / '--output'", None, {"FINDINGS": findings})
+    with _writing(output):
+        report = apply_research(findings, spec_path, output, rule=rule, rules=rules,
+                                min_n=min_n, segment=segment)
     click.echo(f"{output}: {len(report.set)} of {len(report.inputs)} inputs set from "
                f"{findings} ({rule_text(rule)} unless an input has its own rule)")
     for result in report.set:

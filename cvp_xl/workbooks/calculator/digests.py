@@ -23,7 +23,8 @@ openpyxl's tokenizer, whitespace dropped, function names and references in
 upper case without ``_xlfn.``/``_xlws.`` prefixes, sheet names unquoted,
 numbers in one notation.  Numbers are compared to 15 significant digits
 (LibreOffice keeps no more), number formats in upper case without ``\\``
-escapes (LibreOffice writes ``[Red]-#,##0`` as ``[RED]\\-#,##0``).
+escapes and quotes (LibreOffice writes ``[Red]-#,##0`` as ``[RED]\\-#,##0`` and
+``0.0"x"`` as ``0.0\\x``).
 
 The record is a fingerprint, not a signature: whoever edits a formula and
 also recomputes the record and its property goes unseen without the spec;
@@ -178,7 +179,8 @@ def _constant(value) -> str:
 
 @functools.lru_cache(maxsize=16384)
 def _format_digest(number_format: str) -> str:
-    return _hash(number_format.replace("\\", "").upper(), 6)
+    # LibreOffice writes a quoted literal as escapes: 0.0"x" comes back as 0.0\x
+    return _hash(number_format.replace("\\", "").replace('"', "").upper(), 6)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -233,6 +233,11 @@ SENSITIVITY_BLOCK = 1 << 22
 def sensitivity(spec: Spec, given: Mapping[str, object] | None = None) -> list[dict]:
     """Total value per year with each input at its low and at its high, the others at base.
 
+    Each row: ``input``, ``low``, ``high``, ``at_low``, ``at_high``, ``swing``, ``base`` (the
+    total at base) and ``elements``: for each element whose equation uses the input, its
+    change per year with the input at its low and at its high (``[low, high]``), in the
+    spec's order (the Sensitivity sheet writes one formula for each).
+
     Moving one input changes only the elements whose equations use it, so the total with an
     input moved is the total at base plus the change of those elements.  Each equation is
     parsed once, evaluated once at base, and once more, vectorised, with each input it uses
@@ -250,18 +255,22 @@ def sensitivity(spec: Spec, given: Mapping[str, object] | None = None) -> list[d
     at_base = [eq.evaluate(base) * f for eq, f in zip(equations, factors)]
     base_total = sum(at_base)
     change = [[0.0, 0.0] for _ in names]  # per input: change of the total at low, at high
+    by_element: list[dict] = [{} for _ in names]  # per input: element -> [change at low, high]
     try:
-        for eq, factor, before in zip(equations, factors, at_base):
+        for el, eq, factor, before in zip(spec.elements, equations, factors, at_base):
             for k, side, after in _moved(eq, spec, base, position):
-                change[k][side] = change[k][side] + (after * factor - before)
+                moved = after * factor - before
+                change[k][side] = change[k][side] + moved
+                by_element[k].setdefault(el.name, [0.0, 0.0])[side] = _plain(moved)
     except CvpError:
         _first_error(spec, equations, base, position)
         raise
     rows = []
-    for i, (low, high) in zip(spec.inputs, change):
+    for i, (low, high), elements in zip(spec.inputs, change, by_element):
         at_low, at_high = _plain(base_total + low), _plain(base_total + high)
         rows.append({"input": i.name, "low": i.low, "high": i.high, "at_low": at_low,
-                     "at_high": at_high, "swing": abs(at_high - at_low), "base": base_total})
+                     "at_high": at_high, "swing": abs(at_high - at_low), "base": base_total,
+                     "elements": elements})
     return rows
 
 

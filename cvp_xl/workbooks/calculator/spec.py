@@ -12,6 +12,10 @@ offering against it.  Another alternative may carry ``value_per_year``, its
 own value relative to the reference (e.g. the status quo is worth less than
 a rival's offering); the next best alternative is the one with the largest
 incentive (value - price) over the horizon.
+
+An optional ``branding`` mapping names the supplier (``supplier``), a logo image (``logo``, a
+PNG or JPEG file next to the spec or below its folder) and an accent colour (``accent``,
+``"#RRGGBB"``) used on every sheet and chart; without it the calculator keeps the house look.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +31,9 @@ from cvp_xl.errors import CvpError, SpecError
 from cvp_xl.workbooks import yaml_safe
 from cvp_xl.workbooks.yaml_safe import MAX_TEXT, shown
 
-__all__ = ["Spec", "Input", "ValueElement", "Alternative", "SpecError", "load_spec",
-           "parse_spec", "CATEGORIES", "SCENARIOS"]
+__all__ = ["Spec", "Input", "ValueElement", "Alternative", "Branding", "SpecError",
+           "load_spec", "parse_spec", "CATEGORIES", "SCENARIOS", "MAX_LOGO_BYTES",
+           "MAX_LOGO_PIXELS"]
 
 CATEGORIES = ("technical", "economic", "service", "social")
 SCENARIOS = ("Base", "Low", "High", "Conservative")
@@ -38,6 +44,10 @@ MAX_SPEC_BYTES = yaml_safe.MAX_BYTES
 #: The longest name (of the calculator, an input, a value element, an alternative) and unit: a
 #: label, shown in titles, charts and validation messages.
 MAX_NAME = 255
+#: The largest logo file, and the most pixels on a side, that a spec may name.
+MAX_LOGO_BYTES = 1 << 20
+MAX_LOGO_PIXELS = 4000
+_ACCENT = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,22 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Branding:
+    """Who the calculator comes from: the supplier's name, a logo and an accent colour.
+
+    ``accent`` is six hex digits without ``#`` (empty: the house colours); ``logo`` is the
+    path the spec gives, ``logo_image`` the image's bytes once :func:`load_spec` has read
+    them (a spec read from text alone has the path but not the image).
+    """
+
+    supplier: str = ""
+    logo: str = ""
+    accent: str = ""
+    line: int = 0
+    logo_image: bytes | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class Spec:
     name: str
     currency: str
@@ -88,6 +114,7 @@ class Spec:
     description: str = ""
     path: str = "<spec>"
     text: str = field(default="", repr=False)
+    branding: Branding = field(default_factory=Branding)
 
     @property
     def input_names(self) -> list[str]:
@@ -238,7 +265,50 @@ def load_spec(path: str | Path) -> Spec:
     :data:`MAX_SPEC_BYTES`, not UTF-8 or not plain text; then :func:`parse_spec`.
     """
     p = Path(path)
-    return parse_spec(yaml_safe.read_text(p, MAX_SPEC_BYTES), str(p))
+    spec = parse_spec(yaml_safe.read_text(p, MAX_SPEC_BYTES), str(p))
+    if spec.branding.logo:
+        from dataclasses import replace
+
+        image = _logo(p, spec.branding)
+        spec = replace(spec, branding=replace(spec.branding, logo_image=image))
+    return spec
+
+
+def _logo(spec_path: Path, branding: Branding) -> bytes:
+    """The logo's bytes: a PNG or JPEG file in the spec's folder or below it, checked."""
+    where = f"{spec_path}:{branding.line}: branding: logo {shown(branding.logo)}"
+    relative = Path(branding.logo)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise SpecError(f"{where} must be a file in the spec's folder or below it (a path "
+                        "relative to the spec, without '..')")
+    folder = spec_path.resolve().parent
+    target = (folder / relative).resolve()
+    if folder not in target.parents or not target.is_file():
+        raise SpecError(f"{where}: no such file next to the spec ({folder})")
+    with open(target, "rb") as handle:
+        data = handle.read(MAX_LOGO_BYTES + 1)
+    if len(data) > MAX_LOGO_BYTES:
+        raise SpecError(f"{where} is larger than {MAX_LOGO_BYTES:,} bytes, the most a logo "
+                        "may have")
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind, (width, height) = image.format, image.size
+                image.verify()
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for a file that is no image
+        raise SpecError(f"{where} is not a PNG or JPEG image that can be read") from None
+    if kind not in ("PNG", "JPEG"):
+        raise SpecError(f"{where} is a {kind} image; a logo must be PNG or JPEG")
+    if max(width, height) > MAX_LOGO_PIXELS:
+        raise SpecError(f"{where} is {width} x {height} pixels; at most {MAX_LOGO_PIXELS} on "
+                        "a side")
+    return data
 
 
 def parse_spec(text: str, path: str = "<spec>") -> Spec:
@@ -259,7 +329,7 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
         raise SpecError(f"{path}: a spec is a YAML mapping (name:, currency:, inputs:, ...)")
     top = _Reader(path, data, "")
     top.check_keys({"name", "version", "description", "currency", "offering", "alternatives",
-                    "inputs", "value_elements", "horizon_years", "discount_rate"})
+                    "inputs", "value_elements", "horizon_years", "discount_rate", "branding"})
     currency = top.text("currency", example="USD")
     if not currency.isalpha() or not currency.isupper() or len(currency) != 3:
         top.fail("currency", f"currency must be a three-letter code such as USD, got "
@@ -289,8 +359,26 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
         horizon_years=int(horizon), discount_rate=rate,
         version=top.text("version", "1", most=MAX_NAME),
         description=top.text("description", ""),
-        path=path, text=text,
+        path=path, text=text, branding=_branding(top),
     )
+
+
+def _branding(top: _Reader) -> Branding:
+    if not top.has("branding"):
+        return Branding()
+    if not isinstance(top.data["branding"], _Map):
+        top.fail("branding", "'branding' must be a mapping (supplier:, logo:, accent:)")
+    r = _Reader(top.path, top.data["branding"], "branding: ")
+    r.check_keys({"supplier", "logo", "accent"})
+    accent = r.text("accent", "", most=MAX_NAME)
+    if accent:
+        m = _ACCENT.match(accent)
+        if m is None:
+            r.fail("accent", f"'accent' must be a colour as six hex digits such as '#1F6F43', "
+                             f"got {shown(accent)}")
+        accent = m.group(1).upper()
+    return Branding(supplier=r.text("supplier", "", most=MAX_NAME),
+                    logo=r.text("logo", "", most=MAX_NAME), accent=accent, line=r.data.line)
 
 
 def _unique(path, what, items):

@@ -397,3 +397,90 @@ value_elements:
         with pytest.raises(CvpDivZeroError) as info:
             calc_model.sensitivity(spec, given)
         assert str(info.value) == "#DIV/0! division by zero: '(Sites - 2)' is 0"
+
+
+# -- branding ----------------------------------------------------------------------------------
+
+
+def _branded(tmp_path, block: str, name: str = "calc.yaml"):
+    path = tmp_path / name
+    path.write_text(GOOD + block, encoding="utf-8")
+    return path
+
+
+def _png(path, size=(40, 20)):
+    from PIL import Image
+
+    Image.new("RGB", size, (46, 125, 50)).save(path)
+
+
+def test_branding_is_read_with_its_logo(tmp_path):
+    _png(tmp_path / "logo.png")
+    path = _branded(tmp_path, "branding:\n  supplier: Acme Ltd\n  logo: logo.png\n"
+                              "  accent: '#2e7d32'\n")
+    b = load_spec(path).branding
+    assert (b.supplier, b.logo, b.accent, b.line) == ("Acme Ltd", "logo.png", "2E7D32", 35)
+    assert b.logo_image == (tmp_path / "logo.png").read_bytes()
+    assert parse_spec(GOOD).branding == type(b)()  # no branding: the house look
+
+
+# (the branding block, what load_spec says); GOOD has 33 lines: 'branding:' is line 34
+BRANDING_ERRORS = [
+    ("branding: Acme\n", "{p}:34: 'branding' must be a mapping (supplier:, logo:, accent:)"),
+    ("branding:\n  acent: red\n", "{p}:35: branding: unknown key 'acent'; did you mean "
+                                   "'accent'?"),
+    ("branding:\n  accent: green\n", "{p}:35: branding: 'accent' must be a colour as six hex "
+                                     "digits such as '#1F6F43', got 'green'"),
+    ("branding:\n  logo: /etc/passwd\n", "{p}:35: branding: logo '/etc/passwd' must be a file "
+                                         "in the spec's folder or below it (a path relative to "
+                                         "the spec, without '..')"),
+    ("branding:\n  logo: ../logo.png\n", "{p}:35: branding: logo '../logo.png' must be a file "
+                                         "in the spec's folder or below it (a path relative to "
+                                         "the spec, without '..')"),
+    ("branding:\n  logo: none.png\n", "{p}:35: branding: logo 'none.png': no such file next "
+                                      "to the spec ({d})"),
+    ("branding:\n  logo: calc.yaml\n", "{p}:35: branding: logo 'calc.yaml' is not a PNG or "
+                                       "JPEG image that can be read"),
+    ("branding:\n  logo: big.png\n", "{p}:35: branding: logo 'big.png' is 4001 x 10 pixels; "
+                                     "at most 4000 on a side"),
+    ("branding:\n  logo: logo.gif\n", "{p}:35: branding: logo 'logo.gif' is a GIF image; a "
+                                      "logo must be PNG or JPEG"),
+]
+
+
+@pytest.mark.parametrize("block,message", BRANDING_ERRORS,
+                         ids=["not-mapping", "unknown", "accent", "absolute", "dotdot",
+                              "missing", "not-image", "too-large", "gif"])
+def test_branding_mistakes_are_named(tmp_path, block, message):
+    from PIL import Image
+
+    _png(tmp_path / "big.png", (4001, 10))
+    Image.new("RGB", (10, 10)).save(tmp_path / "logo.gif")
+    path = _branded(tmp_path, block)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value) == message.format(p=path, d=tmp_path.resolve())
+
+
+def test_a_formula_over_excels_limit_is_refused_naming_the_element(tmp_path):
+    # 400 inputs summed in one element: the Value sheet's formula checks each of them
+    # (Inputs!$J$n="ok", 19 characters or more) and reads each (Inputs!$C$n): far over 8,192
+    from cvp_xl.workbooks.calculator.builder import build
+
+    names = [f"q{k}" for k in range(1, 401)]
+    text = GOOD.split("inputs:\n")[0] + "inputs:\n" + "".join(
+        f"  - name: {n}\n    unit: USD/year\n    base: 1\n" for n in names) + (
+        "value_elements:\n  - name: Sum\n    category: economic\n    equation: "
+        + "+".join(names) + "\n")  # 1,891 characters: within the equation's 2,000
+    spec = parse_spec(text, "wide.yaml")
+    with pytest.raises(SpecError) as info:
+        build(spec, tmp_path / "wide.xlsx")
+    message = str(info.value)
+    line = spec.elements[0].line  # where the spec defines the element
+    head = f"wide.yaml:{line}: value element 'Sum': its formula on the Value sheet would be "
+    assert message.startswith(head)
+    length = int(message[len(head):].split(" characters")[0].replace(",", ""))
+    assert length > 8_192
+    assert message.endswith(" characters long; Excel opens no file with a formula over 8,192 "
+                            "(split the element, or use fewer inputs in it)")
+    assert not (tmp_path / "wide.xlsx").exists()
