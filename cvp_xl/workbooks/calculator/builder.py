@@ -95,8 +95,10 @@ def _build_params(spec, given, customer, built_at, carried) -> dict:
     order of the Sensitivity rows.
     """
     base = model.input_values(spec, "Base", given)
+    ends = model.input_ranges(spec, given)
     return {"customer": customer or "", "built_at": built_at.strftime(BUILT_FORMAT),
-            "inputs": {i.name: [float(base[i.name]), i.low, i.high] for i in spec.inputs},
+            "inputs": {i.name: [float(base[i.name]), *map(float, ends[i.name])]
+                       for i in spec.inputs},
             "carried": list(carried or [])}
 
 

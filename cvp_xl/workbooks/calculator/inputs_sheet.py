@@ -66,8 +66,10 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
                                   f'IF(Summary!$B$4="High",{high_col}{r},D{r}))',
                      results.inputs[i.name], fmt)
         input_cell(ws.cell(r, 4), float(base_inputs[i.name]), fmt)
-        input_cell(ws.cell(r, 5), i.low, fmt)
-        input_cell(ws.cell(r, 6), i.high, fmt)
+        # a customer's own base outside the spec's range widens the range to include it
+        base = float(base_inputs[i.name])
+        input_cell(ws.cell(r, 5), min(i.low, base), fmt)
+        input_cell(ws.cell(r, 6), max(i.high, base), fmt)
         if i.min is not None:
             ws.cell(r, 7, i.min).number_format = fmt
         if i.max is not None:

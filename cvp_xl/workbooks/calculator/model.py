@@ -95,6 +95,22 @@ class Results:
     payback_note: object = ""  # "", NEVER or not_within(H) (str, or an array of str)
 
 
+def input_ranges(spec: Spec, given: Mapping[str, object] | None = None) -> dict:
+    """Each input's (low, high) for these customers: the spec's range, widened to include a
+    customer's own base value where it lies outside (so Low <= Base <= High always holds).
+
+    """
+    base = input_values(spec, "Base", given)
+    out = {}
+    for i in spec.inputs:
+        b = base[i.name]
+        if isinstance(b, np.ndarray):
+            out[i.name] = (np.minimum(i.low, b), np.maximum(i.high, b))
+        else:
+            out[i.name] = (min(i.low, float(b)), max(i.high, float(b)))
+    return out
+
+
 def input_values(spec: Spec, scenario: str, given: Mapping[str, object] | None = None,
                  lowers: Mapping[str, object] | None = None) -> dict:
     """The value of each input in a scenario, ``given`` overriding the spec's base values.
@@ -112,10 +128,16 @@ def input_values(spec: Spec, scenario: str, given: Mapping[str, object] | None =
         if scenario in ("Base", "Conservative"):
             out[i.name] = base
             continue
+        if isinstance(base, np.ndarray):
+            low, high = np.minimum(i.low, base), np.maximum(i.high, base)
+        else:
+            low, high = min(i.low, base), max(i.high, base)
         low_first = True if lowers is None else lowers[i.name]
         pick_low = low_first if scenario == "Low" else np.logical_not(low_first)
-        out[i.name] = np.where(pick_low, i.low, i.high) if isinstance(pick_low, np.ndarray) \
-            else (i.low if pick_low else i.high)
+        if isinstance(pick_low, np.ndarray) or isinstance(base, np.ndarray):
+            out[i.name] = np.where(pick_low, low, high)
+        else:
+            out[i.name] = low if pick_low else high
     return out
 
 
@@ -249,6 +271,8 @@ def sensitivity(spec: Spec, given: Mapping[str, object] | None = None) -> list[d
     base_inputs = input_values(spec, "Base", given)
     names = spec.input_names
     base = [base_inputs[n] for n in names]
+    ranges = input_ranges(spec, given)
+    ends = [ranges[n] for n in names]  # (low, high) of each input, widened to its base
     position = {n: k for k, n in enumerate(names)}
     equations = [wordeq.parse(el.equation, names) for el in spec.elements]
     factors = [annual_factor(el.unit) for el in spec.elements]
@@ -258,23 +282,25 @@ def sensitivity(spec: Spec, given: Mapping[str, object] | None = None) -> list[d
     by_element: list[dict] = [{} for _ in names]  # per input: element -> [change at low, high]
     try:
         for el, eq, factor, before in zip(spec.elements, equations, factors, at_base):
-            for k, side, after in _moved(eq, spec, base, position):
+            for k, side, after in _moved(eq, ends, base, position):
                 moved = after * factor - before
                 change[k][side] = change[k][side] + moved
                 by_element[k].setdefault(el.name, [0.0, 0.0])[side] = _plain(moved)
     except CvpError:
-        _first_error(spec, equations, base, position)
+        _first_error(ends, equations, base, position)
         raise
     rows = []
-    for i, (low, high), elements in zip(spec.inputs, change, by_element):
+    for i, (low, high), elements, (end_low, end_high) in zip(spec.inputs, change, by_element,
+                                                              ends):
         at_low, at_high = _plain(base_total + low), _plain(base_total + high)
-        rows.append({"input": i.name, "low": i.low, "high": i.high, "at_low": at_low,
+        rows.append({"input": i.name, "low": _plain(end_low), "high": _plain(end_high),
+                     "at_low": at_low,
                      "at_high": at_high, "swing": abs(at_high - at_low), "base": base_total,
                      "elements": elements})
     return rows
 
 
-def _moved(eq, spec: Spec, base: list, position: dict):
+def _moved(eq, ends: list, base: list, position: dict):
     """``(input index, 0 at low or 1 at high, value)`` of one element for each input its
     equation uses moved to its low and to its high, the other inputs at base."""
     used = [position[q] for q in eq.quantities]
@@ -291,21 +317,21 @@ def _moved(eq, spec: Spec, base: list, position: dict):
             values[k] = np.empty((len(block), size))
             values[k][:] = np.reshape(np.broadcast_to(base[k], shape), size)
         for r, (k, side) in enumerate(block):
-            values[k][r] = spec.inputs[k].high if side else spec.inputs[k].low
+            values[k][r] = np.reshape(np.broadcast_to(ends[k][side], shape), size)
         result = np.broadcast_to(eq.evaluate(values), (len(block), size))
         for r, (k, side) in enumerate(block):
             yield k, side, result[r].reshape(shape) if shape else float(result[r, 0])
 
 
-def _first_error(spec: Spec, equations: list, base: list, position: dict) -> None:
+def _first_error(ends: list, equations: list, base: list, position: dict) -> None:
     """Move the inputs one at a time, in the spec's order, to raise the first error met."""
     users: list[list] = [[] for _ in base]
     for eq in equations:
         for q in eq.quantities:
             users[position[q]].append(eq)
     values = list(base)
-    for k, i in enumerate(spec.inputs):
-        for moved in (i.low, i.high):
+    for k, (low, high) in enumerate(ends):
+        for moved in (low, high):
             values[k] = moved
             for eq in users[k]:
                 eq.evaluate(values)

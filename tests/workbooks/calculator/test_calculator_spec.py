@@ -392,11 +392,14 @@ value_elements:
   - {name: Per spare site, category: economic, equation: Savings / (Sites - 2)}
 """
     spec = parse_spec(text, "division.yaml")
-    for given in (None, {"Savings": np.array([100.0, 120.0]), "Sites": np.array([4.0, 5.0]),
-                         "Spare": np.array([1.0, 2.0])}):
+    # for many customers each input's ends are per customer (a customer's base widens the
+    # range), so the message names the first customer it fails for
+    for given, where in ((None, ""), ({"Savings": np.array([100.0, 120.0]),
+                                       "Sites": np.array([4.0, 5.0]),
+                                       "Spare": np.array([1.0, 2.0])}, " at item 1")):
         with pytest.raises(CvpDivZeroError) as info:
             calc_model.sensitivity(spec, given)
-        assert str(info.value) == "#DIV/0! division by zero: '(Sites - 2)' is 0"
+        assert str(info.value) == f"#DIV/0! division by zero: '(Sites - 2)' is 0{where}"
 
 
 # -- branding ----------------------------------------------------------------------------------

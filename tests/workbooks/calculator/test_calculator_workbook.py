@@ -295,3 +295,18 @@ def test_a_spec_with_each_optional_key_absent_builds(tmp_path, differences):
     summary = openpyxl.load_workbook(path, data_only=True)["Summary"]
     assert summary[layout.results["total_per_year"]].value == 15
     assert differences(path, compute(path).values) == {}
+
+
+def test_a_customer_base_outside_the_spec_range_widens_it(tmp_path):
+    """fleet-routing.yaml: 'Miles driven per year' has low 2,100,000 and high 2,700,000; a
+    customer at 2,750,000 gets the range 2,100,000 to 2,750,000, so Low <= Base <= High and
+    the calculator passes its own check."""
+    from cvp_xl.workbooks.calculator.check import check_calculator
+
+    spec = load_spec(example("calculators", "fleet-routing.yaml"))
+    path = tmp_path / "far.xlsx"
+    layout = build(spec, path, given={"Miles driven per year": 2_750_000})
+    ws = openpyxl.load_workbook(path)["Inputs"]
+    r = layout.input_rows["Miles driven per year"]
+    assert [ws[f"{c}{r}"].value for c in "DEF"] == [2_750_000, 2_100_000, 2_750_000]
+    assert check_calculator(path).problems == []
