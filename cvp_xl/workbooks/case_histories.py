@@ -19,6 +19,9 @@ Sheets:
     number (an input) picks a row of the table with ``INDEX``; the print area
     is set and the page fits on one sheet of paper.
 
+The table prints landscape, one page wide, its header on every page, its text
+wrapped; the Summary portrait, one page wide (A4 or Letter).
+
 Everything computes in Excel 2016 and LibreOffice 7.4 without the add-in;
 formula cells are protected (no password), inputs unlocked and filled yellow.
 The file is written once through :class:`~cvp_xl.workbooks.book.Book`, each
@@ -59,6 +62,11 @@ SUMMARY = "Summary"
 MAX_CASE_SHEETS = 250  # one-page sheets beyond this make a workbook unwieldy
 EXAMPLE_NOTE = ("Example data: the customers and figures are illustrative, not facts about any "
                 "real company.")
+#: What the Summary shows, in the reader's words.
+SUMMARY_NOTE = ("Documented value per year of the case histories: how many cases, their total "
+                "and their mean, by segment, by value element and for all cases. Each currency "
+                "has its own line: amounts in different currencies are never added up.")
+
 #: The Summary's sections: title and the column it groups by (None: all cases).
 SECTIONS = (("By segment", "segment"), ("By value element", "value element"), ("All cases", None))
 FIRST_SECTION = 5  # the row of the Summary's first section title
@@ -140,16 +148,16 @@ def _line_values(cases: pd.DataFrame, by: str | None, label: str, currency: str
 
 def _summary_sheet(book: Book, cases: pd.DataFrame, example: bool) -> None:
     ws = book.wb.create_sheet(SUMMARY, 1)
+    for col, width in zip("ABCDE", (34, 10, 8, 20, 16)):
+        ws.column_dimensions[col].width = width
     style.label(ws["A1"], "Case histories: documented value by segment and by value element",
                 style.TITLE_FONT)
-    style.label(ws["A2"], "Native COUNTIFS, SUMIFS and AVERAGEIFS (SUMPRODUCT for labels with "
-                "digits or ~) over the table 'Cases'; amounts are documented value per year, "
-                "each currency on its own line.")
+    style.note(ws, "A2", SUMMARY_NOTE, "E", None)
     if example:
-        style.label(ws["A3"], EXAMPLE_NOTE, style.NOTE_FONT)
+        style.note(ws, "A3", EXAMPLE_NOTE, "E")
     if len(cases) > MAX_CASE_SHEETS:
-        style.label(ws["A4"], f"One-page sheets: Case 1 to Case {MAX_CASE_SHEETS}; change the "
-                    "case number on one of them to print any other case.")
+        style.note(ws, "A4", f"One-page sheets: Case 1 to Case {MAX_CASE_SHEETS}; change the "
+                   "case number on one of them to print any other case.", "E", None)
     for title, by, row, lines in _summary_layout(cases):
         style.label(ws.cell(row, 1), title, style.BOLD)
         heads = ([HEADERS[by]] if by else []) + ["Currency", "Cases",
@@ -166,9 +174,9 @@ def _summary_sheet(book: Book, cases: pd.DataFrame, example: bool) -> None:
             book.formula(ws.cell(r, 3), f_count, count)
             book.formula(ws.cell(r, 4), f_total, total, style.MONEY)
             book.formula(ws.cell(r, 5), f_mean, mean, style.MONEY)
-    for col, width in zip("ABCDE", (34, 10, 8, 20, 16)):
-        ws.column_dimensions[col].width = width
+            ws.cell(r, 1).alignment = style.WRAP
     style.protect(ws)
+    style.print_setup(ws, "portrait", title_rows=None, values=book.values)
 
 
 # -- one page per case ---------------------------------------------------------------------------
@@ -189,6 +197,8 @@ CASE_LINES = (
     ("Date", "date", "date"),
 )
 FIRST_LINE = 6  # the row of the first line on a case sheet
+_TEXT = Alignment(horizontal="left", wrap_text=True, vertical="top")
+_BESIDE = Alignment(horizontal="left", vertical="top", indent=1)
 NUMBER_CELL = "B3"  # the case number on a case sheet
 
 
@@ -230,29 +240,30 @@ def _case_sheet(book: Book, number: int, values: dict[str, object], example: boo
     book.formula(ws["A2"], _case_formula("customer", "text"), values["A2"], bold=True)
     style.label(ws["A3"], "Case (row of the table 'Cases')")
     book.input(ws[NUMBER_CELL], number)
-    wrap = Alignment(wrap_text=True, vertical="top")
     for k, (label, column, kind) in enumerate(CASE_LINES):
         r = FIRST_LINE + k
         style.label(ws.cell(r, 1), label, style.BOLD)
         fmt = {"money": style.MONEY, "number": FIGURE_FORMAT, "date": DATE_FORMAT}.get(kind)
-        book.formula(ws.cell(r, 2), _case_formula(column, kind), values[f"B{r}"], fmt)
-        ws.cell(r, 2).alignment = wrap
-        if kind in ("money", "number"):
+        book.formula(ws.cell(r, 2), _case_formula(column, kind), values[f"B{r}"], fmt,
+                     bold=kind == "money")
+        if kind in ("money", "number"):  # the number, then its unit or currency beside it
             book.formula(ws.cell(r, 3), _case_formula("currency" if kind == "money" else "unit",
-                                                      "text"), values[f"C{r}"])
+                                                      "text"), values[f"C{r}"],
+                         bold=kind == "money")
+            ws.cell(r, 3).alignment = _BESIDE
+        else:  # text over B to D, wrapped
+            ws.cell(r, 2).alignment = _TEXT
+            ws.merge_cells(f"B{r}:D{r}")
     last = FIRST_LINE + len(CASE_LINES) + 1
-    style.label(ws.cell(last, 1), "The documented value was verified by the customer as named "
-                "above.", style.ITALIC)
+    style.note(ws, f"A{last}", "The documented value was verified by the customer as named "
+               "above.", "D", style.ITALIC)
     if example:
-        style.label(ws.cell(last + 1, 1), EXAMPLE_NOTE, style.NOTE_FONT)
-    for col, width in zip("ABC", (28, 52, 18)):
+        style.note(ws, f"A{last + 1}", EXAMPLE_NOTE, "D")
+    for col, width in zip("ABCD", (28, 16, 18, 36)):
         ws.column_dimensions[col].width = width
-    ws.print_area = f"A1:C{last + 1}"
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     style.protect(ws)
+    style.print_setup(ws, "portrait", one_page=True, area=f"A1:D{last + 1}",
+                      values=book.values)
 
 
 # -- the workbook --------------------------------------------------------------------------------

@@ -35,16 +35,23 @@ from cvp_xl.workbooks.case_table import (
 
 __all__ = ["defined_name", "new_case_workbook", "put_cases", "DATE_FORMAT", "FIGURE_FORMAT"]
 
-#: Number formats of the date column and of the before and after figures.
+#: Number formats of the date column and of the before and after figures (as typed: Excel's
+#: ``#,##0.##`` would show 14 as "14.").
 DATE_FORMAT = "yyyy-mm-dd"
-FIGURE_FORMAT = "#,##0.##"
+FIGURE_FORMAT = "General"
 
-_WIDTHS = {"customer": 24, "segment": 16, "situation": 36, "offering": 22, "value element": 30,
-           "category": 12, "before": 10, "after": 10, "unit": 14, "documented value per year": 16,
-           "currency": 9, "period": 14, "verified by": 26, "date": 12}
+#: Column widths: the table prints landscape, one page wide, its text wrapped.
+_WIDTHS = {"customer": 16, "segment": 13, "situation": 22, "offering": 16, "value element": 18,
+           "category": 10, "before": 8, "after": 8, "unit": 11, "documented value per year": 12,
+           "currency": 9, "period": 8, "verified by": 18, "date": 10.5}
+
+
+#: Text just right of a number: indented, clear of it.
+_INDENTED = Alignment(wrap_text=True, vertical="top", indent=1)
 
 
 def defined_name(column: str) -> str:
+
     """The workbook name of a column's data range, e.g. ``cases_value_element``."""
     return "cases_" + column.replace(" ", "_")
 
@@ -105,7 +112,8 @@ def new_case_workbook():
     The sheet is not protected: every cell of the table is an input, and Excel
     cannot grow a table on a protected sheet.  Each column's data range has a
     workbook name (:func:`defined_name`), which :func:`put_cases` resizes with
-    the table, so formulas elsewhere follow the table.
+    the table, so formulas elsewhere follow the table.  The table prints landscape,
+    one page wide, its header on every page, its text wrapped.
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -120,6 +128,7 @@ def new_case_workbook():
         ws.cell(1, j).alignment = Alignment(wrap_text=True, vertical="top")
         cell = ws.cell(2, j)
         style.as_input(cell)
+        cell.alignment = _INDENTED if col in ("unit", "currency") else style.WRAP
         fmt = _number_format(col)
         if fmt:
             cell.number_format = fmt
@@ -130,6 +139,7 @@ def new_case_workbook():
     ws.add_table(table)
     ws.freeze_panes = "B2"
     _validations(ws)
+    style.print_setup(ws, "landscape", title_rows="1:1")
     return wb
 
 
@@ -195,6 +205,10 @@ def _write_rows(ws, clean: pd.DataFrame, columns: list[tuple[int, str]], first: 
             cell.value = None
             if r <= new_last:
                 cell._style = copy(styles[c])
+    rows = range(first, max(old_last, new_last) + 1)
+    for r in rows:  # heights follow the new text
+        ws.row_dimensions[r].height = None
+    style.fit_row_heights(ws, rows=rows)
     return new_last
 
 
@@ -242,8 +256,11 @@ def put_cases(wb, df: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
     font, protection); the table, its filter, every data validation that
     covered exactly a column of its data rows, and every workbook name that
     pointed to exactly a column of its data rows are resized to the new rows,
-    and the names :func:`defined_name` point to the table's columns.  Returns
-    the checked table as written.
+    and the names :func:`defined_name` point to the table's columns.  Rows of
+    wrapped text get the height their text needs; a sheet without a page setup
+    of its own prints landscape, one page wide, the table's header on every page.
+    Returns the checked table as written.
+
 
     Raises
     ------
@@ -272,5 +289,8 @@ def put_cases(wb, df: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
         raise CaseTableError(problems)
     columns = [(min_col + p, col) for col, p in zip(COLUMNS, positions)]
     new_last = _write_rows(ws, clean, columns, first, old_last, min_col, max_col)
+    setup = ws.sheet_properties.pageSetUpPr
+    if (setup is None or not setup.fitToPage) and ws.page_setup.orientation is None:
+        style.print_setup(ws, "landscape", title_rows=f"{min_row}:{min_row}")
     _resize(wb, ws, tbl, (min_col, min_row, max_col, first), old_last, new_last, positions)
     return clean

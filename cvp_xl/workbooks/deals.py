@@ -73,4 +73,6 @@ def build(path: str | os.PathLike, deals: list[dict] | None = None) -> Path:
     ws.column_dimensions["A"].width = 28
     for col in "BCDEFGHI":
         ws.column_dimensions[col].width = 16
+        ws[f"{col}1"].alignment = style.HEAD_RIGHT  # over its numbers, wrapped
+    style.print_setup(ws, "landscape", title_rows="1:1", values=book.values)
     return book.save(path)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Alignment
 from openpyxl.utils.datetime import to_excel
 
 from cvp_xl.domain import research as rs
@@ -44,15 +45,16 @@ from cvp_xl.workbooks.spec_fields import text_field as _text
 from cvp_xl.workbooks.style import (
     BOLD,
     MONEY,
-    NOTE_FONT,
     TITLE_FONT,
+    WRAP,
     header,
     label,
+    note,
+    print_setup,
     protect,
     validation,
 )
 from cvp_xl.xlsx import tables
-from cvp_xl.xlsx.write import fit_to_page_width
 
 __all__ = ["SETTINGS", "Pilot", "PilotError", "load_pilot_spec", "build", "read_pilot",
            "pilot_cases", "export_pilot_cases", "build_example_workbooks", "EXAMPLES"]
@@ -224,8 +226,8 @@ def build(path, spec=None) -> Path:
     for col, width in zip("ABCDEF", (40, 34, 4, 40, 20, 34)):
         ws.column_dimensions[col].width = width
     label(ws["A1"], f"Pilot: {s['value_element']} at {s['customer']}", TITLE_FONT)
-    label(ws["A2"], "Baseline against pilot measurements; lift and its confidence interval by "
-                    "Welch's t (or the paired t). Example figures, not facts.", NOTE_FONT)
+    note(ws, "A2", "Baseline against pilot measurements; lift and its confidence interval by "
+                   "Welch's t (or the paired t). Example figures, not facts.", "F")
     header(ws, 3, 1, ["Setting", "Value"])
     header(ws, 3, 4, ["Result", "Value"])
     for key, text in SETTINGS:
@@ -235,6 +237,7 @@ def build(path, spec=None) -> Path:
         if key == "date" and value is not None:
             value = dt.datetime.combine(value, dt.time())
         book.input(ws[f"B{row}"], value if value != "" else None)
+        ws[f"B{row}"].alignment = WRAP
     ws[f"B{_ROW['date']}"].number_format = "yyyy-mm-dd"
     ws[f"B{_ROW['confidence']}"].number_format = "0%"
     ws[f"B{_ROW['value_per_unit']}"].number_format = "#,##0.00"
@@ -253,7 +256,7 @@ def build(path, spec=None) -> Path:
     for k in range(n_rows):
         for col, values in (("A", p.baseline), ("B", p.pilot)):
             book.input(ws[f"{col}{_MEAS_FIRST + k}"], values[k] if k < len(values) else None,
-                       "#,##0.###")
+                       "General")  # as typed (Excel's #,##0.### shows 3150 as "3,150.")
     validation(ws, "decimal", "between", "-1E+15", "1E+15", "A number (no text)."
                ).add(f"A{_MEAS_FIRST}:B{last}")
     b, pl = f"$A${_MEAS_FIRST}:$A${last}", f"$B${_MEAS_FIRST}:$B${last}"
@@ -269,31 +272,31 @@ def build(path, spec=None) -> Path:
     rows = [
         ("Baseline measurements (n)", f"=COUNT({b})", r.n_baseline, "0"),
         ("Pilot measurements (n)", f"=COUNT({pl})", r.n_pilot, "0"),
-        ("Baseline mean", f"=AVERAGE({b})", r.mean_baseline, "#,##0.####"),
-        ("Pilot mean", f"=AVERAGE({pl})", r.mean_pilot, "#,##0.####"),
+        ("Baseline mean", f"=AVERAGE({b})", r.mean_baseline, "#,##0.0###"),
+        ("Pilot mean", f"=AVERAGE({pl})", r.mean_pilot, "#,##0.0###"),
         ("Baseline standard deviation",
-         f"=SQRT(SUMPRODUCT(ISNUMBER({b})*({b}-E6)^2)/(E4-1))", r.sd_baseline, "#,##0.####"),
+         f"=SQRT(SUMPRODUCT(ISNUMBER({b})*({b}-E6)^2)/(E4-1))", r.sd_baseline, "#,##0.0###"),
         ("Pilot standard deviation",
-         f"=SQRT(SUMPRODUCT(ISNUMBER({pl})*({pl}-E7)^2)/(E5-1))", r.sd_pilot, "#,##0.####"),
+         f"=SQRT(SUMPRODUCT(ISNUMBER({pl})*({pl}-E7)^2)/(E5-1))", r.sd_pilot, "#,##0.0###"),
         ("Check", f'=IF(OR(E4<2,E5<2),"needs at least 2 measurements on each side",'
                   f'IF(AND({_b("paired")},OR(E4<>E5,SUMPRODUCT(ISNUMBER({b})*ISNUMBER({pl}))'
                   f'<>E4)),"paired: every row needs both measurements","ok"))', check, None),
-        ("Lift (pilot mean - baseline mean)", '=IF(E10="ok",E7-E6,NA())', r.lift, "#,##0.####"),
+        ("Lift (pilot mean - baseline mean)", '=IF(E10="ok",E7-E6,NA())', r.lift, "#,##0.0###"),
         ("Standard error of the lift",
          f'=IF({_b("paired")},SQRT(SUMPRODUCT(ISNUMBER({pl})*({pl}-{b}-E11)^2)/(E5-1)/E5),'
-         f'SQRT(E8^2/E4+E9^2/E5))', r.se, "#,##0.####"),
+         f'SQRT(E8^2/E4+E9^2/E5))', r.se, "#,##0.0###"),
         ("Degrees of freedom",
          f'=IF({_b("paired")},E5-1,(E8^2/E4+E9^2/E5)^2/((E8^2/E4)^2/(E4-1)+(E9^2/E5)^2/(E5-1)))',
-         r.df, "0.###"),
-        ("t quantile", f"=SQRT(E13*(1/BETAINV(1-{conf},E13/2,0.5)-1))", r.t, "0.####"),
-        ("Lift, low end of the interval", "=E11-E14*E12", r.low, "#,##0.####"),
-        ("Lift, high end of the interval", "=E11+E14*E12", r.high, "#,##0.####"),
+         r.df, "0.0##"),
+        ("t quantile", f"=SQRT(E13*(1/BETAINV(1-{conf},E13/2,0.5)-1))", r.t, "0.0###"),
+        ("Lift, low end of the interval", "=E11-E14*E12", r.low, "#,##0.0###"),
+        ("Lift, high end of the interval", "=E11+E14*E12", r.high, "#,##0.0###"),
         ("Improvement (lift in the better direction)",
-         f'=IF({_b("better")}="lower",-1,1)*E11', imp[0], "#,##0.####"),
+         f'=IF({_b("better")}="lower",-1,1)*E11', imp[0], "#,##0.0###"),
         ("Improvement, low", f'=MIN(IF({_b("better")}="lower",-1,1)*E15,'
-                             f'IF({_b("better")}="lower",-1,1)*E16)', imp[1], "#,##0.####"),
+                             f'IF({_b("better")}="lower",-1,1)*E16)', imp[1], "#,##0.0###"),
         ("Improvement, high", f'=MAX(IF({_b("better")}="lower",-1,1)*E15,'
-                              f'IF({_b("better")}="lower",-1,1)*E16)', imp[2], "#,##0.####"),
+                              f'IF({_b("better")}="lower",-1,1)*E16)', imp[2], "#,##0.0###"),
         ("Value per year", f"=E17*{k}", value[0], MONEY),
         ("Value per year, low", f"=E18*{k}", value[1], MONEY),
         ("Value per year, high", f"=E19*{k}", value[2], MONEY),
@@ -306,6 +309,7 @@ def build(path, spec=None) -> Path:
         label(ws[f"D{row}"], text)
         book.formula(ws[f"E{row}"], formula, v, fmt, bold=text in ("Value per year", "Verdict"))
     label(ws["F20"], f"{s['currency']} per year")
+    ws["F20"].alignment = Alignment(indent=1)
 
     # the case history this pilot becomes
     label(ws[f"D{_MEAS_HEAD - 1}"], "The case history this pilot becomes (when verified and "
@@ -328,10 +332,10 @@ def build(path, spec=None) -> Path:
         elif stored is None:
             stored = ""
         fmt = {"date": "yyyy-mm-dd", "documented value per year": MONEY,
-               "before": "#,##0.####", "after": "#,##0.####"}.get(col)
+               "before": "#,##0.0###", "after": "#,##0.0###"}.get(col)
         book.formula(ws[f"E{row}"], f'=IF({ref}="","",{ref})', stored, fmt)
     protect(ws)
-    fit_to_page_width(book.wb, landscape=False)
+    print_setup(ws, "landscape", one_page=True, values=book.values)
     return book.save(path)
 
 

@@ -24,6 +24,10 @@ Three sheets, built from a spec (``workbooks/positioning/*.yaml``):
     reference offering, the gap to the fair-value line (``CVP_FAIR_VALUE_GAP``), and a scatter
     chart with the fair-value line.
 
+Each sheet prints one page wide on A4 or Letter: the ledger landscape with its header on every
+page; the propositions landscape, their workings (the one-row-per-element table below them) left
+out of the print area; the value map portrait on one page, its chart below its tables.
+
 Share-safe formulas only (IF, AND, OR, ABS, SIGN, CHOOSE, SUM, SUMPRODUCT, COUNTIF, INDEX,
 MATCH, IFERROR, MIN, MAX); no ``CVP_*`` call.  Every formula is written with the value Python
 computed for it (the domain functions of :mod:`cvp_xl.domain.pricing`, plain Python for the
@@ -52,8 +56,18 @@ from cvp_xl.workbooks.spec_fields import list_field as _list
 from cvp_xl.workbooks.spec_fields import number_field as _num
 from cvp_xl.workbooks.spec_fields import read_mapping as _read
 from cvp_xl.workbooks.spec_fields import text_field as _text
-from cvp_xl.workbooks.style import BOLD, NOTE_FONT, TITLE_FONT, header, label, protect, validation
-from cvp_xl.xlsx.write import fit_to_page_width
+from cvp_xl.workbooks.style import (
+    BOLD,
+    NOTE_FONT,
+    TITLE_FONT,
+    WRAP,
+    header,
+    label,
+    note,
+    print_setup,
+    protect,
+    validation,
+)
 
 __all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "CATEGORIES",
            "TANGIBILITY", "NO_SOURCE", "NOT_ENOUGH"]
@@ -66,6 +80,8 @@ PARITY_FLAG = "Benefit assertion: a point of parity"
 NO_ADVANTAGE_FLAG = "Benefit assertion: the customer sees no advantage"
 PRESUMPTION_FLAG = "Value presumption: the customer does not value this difference"
 NO_SOURCE = "Needs customer value research: the customer's figure has no source"
+INDENTED = Alignment(wrap_text=True, vertical="top", indent=1)
+CENTERED = Alignment(horizontal="center", vertical="top")
 NOT_ENOUGH = "(fewer favorable points of difference than asked)"
 LEDGER_FIRST = 8  # first element row on the Ledger sheet
 
@@ -180,7 +196,6 @@ def build(path, spec=None) -> Path:
     _value_map_sheet(book, book.wb.create_sheet("Value map"), s)
     for ws in book.wb.worksheets:
         protect(ws)
-    fit_to_page_width(book.wb)
     return book.save(path)
 
 
@@ -189,12 +204,12 @@ def _ledger(book: Book, ws, s: dict) -> tuple[tuple[int, int], list[str]]:
     for col, width in zip("ABCDEFG", (34, 12, 12, 14, 14, 44, 22)):
         ws.column_dimensions[col].width = width
     label(ws["A1"], s["title"], TITLE_FONT)
-    label(ws["A2"], "Example figures for illustration, not facts. Views: ours minus the next "
-                    "best alternative's, in money, positive = better for the customer.",
-          NOTE_FONT)
+    note(ws, "A2", "Example figures for illustration, not facts. Views: ours minus the next "
+                   "best alternative's, in money, positive = better for the customer.", "G")
     label(ws["A3"], "Amounts in")
     label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
     label(ws["A4"], "Parity tolerance (largest difference still parity)")
+    ws["A4"].alignment = WRAP
     book.input(ws["B4"], s["tolerance"], "#,##0")
     label(ws["A5"], "Resonating focus: how many points")
     book.input(ws["B5"], int(s["focus_count"]), "0")
@@ -221,6 +236,8 @@ def _ledger(book: Book, ws, s: dict) -> tuple[tuple[int, int], list[str]]:
         book.input(ws[f"D{r}"], e["supplier_view"], "#,##0")
         book.input(ws[f"E{r}"], e["customer_view"], "#,##0")
         book.input(ws[f"F{r}"], e["source"] or None)
+        ws[f"A{r}"].alignment = WRAP
+        ws[f"F{r}"].alignment = INDENTED  # clear of the number to its left
         book.formula(ws[f"G{r}"], native("CVP_POINT_TYPE", f"D{r}", f"E{r}", "$B$4"), types[k])
     category.add(f"B{first}:B{last}")
     tangibility.add(f"C{first}:C{last}")
@@ -230,6 +247,7 @@ def _ledger(book: Book, ws, s: dict) -> tuple[tuple[int, int], list[str]]:
         label(ws[f"A{r + k}"], kind)
         book.formula(ws[f"B{r + k}"], f'=COUNTIF($G${first}:$G${last},"{kind}")',
                      types.count(kind), "0")
+    print_setup(ws, "landscape", title_rows=f"{head}:{head}", values=book.values)
     return (first, last), types
 
 
@@ -275,21 +293,22 @@ def _propositions(book: Book, ws, s: dict, ledger_rows: tuple[int, int],
                   types: list[str]) -> None:
     first, last = ledger_rows
     n = last - first + 1
-    for col, width in zip("ABCDEFGHIJKLMN", (6, 32, 40, 32, 44, 32, 52, 10, 14, 10, 44, 12, 10,
+    # A to G: the propositions (printed, wrapped); H to O: the rest of the workings.
+    for col, width in zip("ABCDEFGHIJKLMN", (5, 26, 28, 26, 28, 26, 34, 10, 14, 10, 44, 12, 10,
                                               52)):
         ws.column_dimensions[col].width = width
     label(ws["A1"], "Three kinds of value proposition, built from the ledger", TITLE_FONT)
-    label(ws["A2"], "Anderson, Narus and van Rossum (HBR 2006): each kind with its pitfall "
-                    "flagged where it applies.", NOTE_FONT)
+    note(ws, "A2", "Anderson, Narus and van Rossum (HBR 2006): each kind with its pitfall "
+                   "flagged where it applies.", "G")
     header(ws, 3, 1, ["#", "All benefits", "Pitfall", "Favorable points of difference",
                       "Pitfall", "Resonating focus", "Evidence"])
     notes = ["", "Every element we see as at least on par", "benefit assertion",
              "Every element we see as better than the alternative", "value presumption",
              "The n agreed favorable points of difference of greatest value to the customer",
              "needs customer value research"]
-    for col, note in enumerate(notes, start=1):
-        label(ws.cell(4, col), note, NOTE_FONT)
-        ws.cell(4, col).alignment = Alignment(wrap_text=True, vertical="top")
+    for col, text in enumerate(notes, start=1):
+        label(ws.cell(4, col), text, NOTE_FONT)
+        ws.cell(4, col).alignment = WRAP
 
     # Workings: one row per ledger element.
     w0 = 5 + n + 2
@@ -336,6 +355,7 @@ def _propositions(book: Book, ws, s: dict, ledger_rows: tuple[int, int],
     for k in range(n):
         row, p = 5 + k, k + 1
         ws[f"A{row}"] = p
+        ws[f"A{row}"].alignment = CENTERED
         book.formula(ws[f"B{row}"], pick("B", "H", row), _pick(work, "B", "H", p, ""))
         book.formula(ws[f"C{row}"], pick("I", "H", row), _pick(work, "I", "H", p, ""))
         book.formula(ws[f"D{row}"], pick("B", "K", row), _pick(work, "B", "K", p, ""))
@@ -347,6 +367,10 @@ def _propositions(book: Book, ws, s: dict, ledger_rows: tuple[int, int],
         book.formula(ws[f"G{row}"], f'=IF({p}>{focus_n},"",IFERROR(INDEX($O${w0}:$O${w1},'
                                     f'MATCH({p},$N${w0}:$N${w1},0)),""))',
                      _pick(work, "O", "N", p, "") if shown else "")
+        for col in "BCDEFG":
+            ws[f"{col}{row}"].alignment = WRAP
+    # The propositions print; the workings stay on screen (clear the print area to print them).
+    print_setup(ws, "landscape", title_rows="3:4", area=f"A1:G{4 + n}", values=book.values)
 
 
 def _value_map_sheet(book: Book, ws, s: dict) -> None:
@@ -356,13 +380,15 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
     ref_index = [o["name"] for o in offers].index(vm["reference"])
     reference = offers[ref_index]
     ws.column_dimensions["A"].width = 30
-    for j in range(k + 4):
-        ws.column_dimensions[get_column_letter(2 + j)].width = 16
+    last_col = get_column_letter(max(8, 2 + k))  # the tables span A to H at least
+    for j in range(max(7, k + 1)):
+        ws.column_dimensions[get_column_letter(2 + j)].width = 14
     label(ws["A1"], "Customer value map (Gale)", TITLE_FONT)
-    label(ws["A2"], "Relative quality = sum of w x 100 / sum(w) x (score / reference's score); "
-                    "relative price = 100 x price / reference's price. 100 = the reference.",
-          NOTE_FONT)
+    note(ws, "A2", "Relative quality = sum of w x 100 / sum(w) x (score / reference's score); "
+                   "relative price = 100 x price / reference's price. 100 = the reference.",
+         last_col)
     label(ws["A3"], "Reference offering (next best alternative)")
+    ws["A3"].alignment = WRAP
     ref_col = get_column_letter(3 + ref_index)
     book.formula(ws["B3"], f"={ref_col}5", _ref(reference["name"]), bold=True)
 
@@ -381,6 +407,8 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
             book.input(ws[f"{col}{a0 + i}"], score, "0.0")
         book.input(ws[f"{col}{price_row}"], o["price"], "#,##0")
         scores_dv.add(f"{col}{a0}:{col}{price_row}")
+    for j in range(k):
+        ws.cell(5, 3 + j).alignment = WRAP
     for i, a in enumerate(attrs):
         book.input(ws[f"A{a0 + i}"], a["name"])
         book.input(ws[f"B{a0 + i}"], a["weight"], "0")
@@ -389,8 +417,7 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
 
     r0 = price_row + 3
     header(ws, r0 - 1, 1, ["Offering", "Relative quality", "Relative price",
-                           "Gap to the fair-value line", "Position"])
-    ws.column_dimensions["E"].width = 56
+                           "Gap to the fair-value line", "Position", "", "", ""])
     weights = f"$B${a0}:$B${a1}"
     ref_scores = f"${ref_col}${a0}:${ref_col}${a1}"
     weight_values = [a["weight"] for a in attrs]
@@ -413,6 +440,8 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
         on = "On the fair-value line"
         book.formula(ws[f"E{r}"], f'=IF(D{r}>0,"{below}",IF(D{r}<0,"{above}","{on}"))',
                      below if gap > 0 else above if gap < 0 else on)
+        ws[f"E{r}"].alignment = INDENTED
+        ws.merge_cells(f"E{r}:H{r}")
     r1 = r0 + k - 1
     line0 = r1 + 2
     low, high = min(plotted) - 10, max(plotted) + 10
@@ -431,6 +460,7 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
     chart.y_axis.title = "Relative price (100 = reference)"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.x_axis.number_format = chart.y_axis.number_format = "0"
     sheet = ws.title.replace("'", "''")
     colors = ("1F4E78", "C00000", "70AD47", "ED7D31", "7030A0", "00B0F0")
     for j in range(k):
@@ -443,6 +473,7 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
         series.marker.graphicalProperties = GraphicalProperties(solidFill=color)
         series.marker.graphicalProperties.line.solidFill = color
         series.graphicalProperties.line.noFill = True
+        series.smooth = False
         chart.series.append(series)
     fair = Series(Reference(ws, min_col=3, min_row=line0 + 1, max_row=line0 + 2),
                   Reference(ws, min_col=2, min_row=line0 + 1, max_row=line0 + 2),
@@ -450,10 +481,12 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
     fair.marker.symbol = "none"
     fair.graphicalProperties.line.solidFill = "7F7F7F"
     fair.graphicalProperties.line.dashStyle = "dash"
+    fair.smooth = False  # a straight line, as Excel saves it
     chart.series.append(fair)
     chart.legend.position = "r"
-    chart.height, chart.width = 10, 16
-    ws.add_chart(chart, "G5")
+    chart.height, chart.width = 14, 20
+    ws.add_chart(chart, f"A{line0 + 4}")  # below the tables: the sheet prints on one page
+    print_setup(ws, "portrait", one_page=True, values=book.values)
 
 
 def build_example_workbooks(out_dir) -> list[Path]:

@@ -9,7 +9,11 @@ One sheet, ``Pricing``, built from a spec (``workbooks/pricing/*.yaml``):
 5. at the chosen price: the share of the differentiation value the supplier captures, the
    customer's share and its incentive to switch, and the price for a target customer share;
 6. value-to-price ratio against the value differential for two or three offerings, with the
-   differential named as the measure that decides.
+   differential named as the measure that decides;
+
+then, on a page of its own, the EVE waterfall chart and the data it draws.  The sheet is laid
+out down the page in columns A to H and prints portrait, one page wide: the sections on the
+first page, the waterfall on the second (A4 and Letter).
 
 Share-safe: only arithmetic, SUM, MIN, MAX, IF, OR, INDEX, MATCH and RANK, the native
 translations of the registry's ``CVP_*`` functions (so the conformance suite vouches for them),
@@ -27,7 +31,6 @@ from pathlib import Path
 
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.legend import LegendEntry
-from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from cvp_xl.domain import pricing
@@ -46,13 +49,17 @@ from cvp_xl.workbooks.style import (
     PERCENT,
     RATIO,
     TITLE_FONT,
+    WRAP,
     header,
-    label,
+    note,
+    print_setup,
     protect,
     validation,
 )
+from cvp_xl.workbooks.style import label as _label
 
-__all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "SHEET"]
+__all__ = ["build", "build_example_workbooks", "load_spec", "EXAMPLES", "SHEET",
+           "WATERFALL_HEADER"]
 
 #: The folder of the example specs shipped with the repository.
 EXAMPLES = example("pricing")
@@ -62,6 +69,18 @@ DECIDES = ("The differential decides: the customer buys the offering whose value
            "beats the next best alternative by the most. A higher value-to-price ratio on a "
            "smaller offering puts less money in the customer's pocket.")
 DIV0 = ErrorValue("#DIV/0!")
+WATERFALL_HEADER = "Waterfall (chart data)"
+#: Column widths: labels in A, amounts and the comparison's columns in B to H.
+WIDTHS = {"A": 36, "B": 14, "C": 14, "D": 14, "E": 14, "F": 14, "G": 12, "H": 12}
+LAST_COL = "H"
+CHART_HEIGHT = 13.0  # cm: the waterfall, on the second page above its data
+ROW_CM = 0.53  # a row of 15 points
+
+
+def label(cell, text: str, font=None) -> None:
+    """A label, wrapped within its column."""
+    _label(cell, text, font)
+    cell.alignment = WRAP
 
 
 # -- spec --------------------------------------------------------------------------------------
@@ -132,7 +151,6 @@ def _offering(entry, where: str) -> dict:
         raise CvpValueError(f"{where}: expected name, value and price, got {entry!r}")
     return {"name": _text(entry, "name", where), "value": _num(entry, "value", where),
             "price": _num(entry, "price", where)}
-
 
 
 # -- what the formulas compute, as Excel computes it -------------------------------------------
@@ -217,9 +235,7 @@ def build(path, spec=None) -> Path:
     book = Book()
     ws = book.wb.active
     ws.title = SHEET
-    widths = {"A": 50, "B": 16, "C": 16, "D": 16, "E": 16, "F": 16, "G": 12, "H": 12, "I": 3,
-              "J": 34, "K": 12, "L": 12, "M": 12, "N": 12, "O": 12, "P": 14}
-    for col, width in widths.items():
+    for col, width in WIDTHS.items():
         ws.column_dimensions[col].width = width
     amounts = validation(ws, "decimal", "greaterThanOrEqual", "0", None,
                          "Enter an amount of 0 or more; negative differentiation value goes in "
@@ -228,14 +244,21 @@ def build(path, spec=None) -> Path:
     share_dv = validation(ws, "decimal", "between", "0", "1",
                           "Enter a share from 0 to 1 (0.4 for 40 %).")
 
-    label(ws["A1"], s["title"], TITLE_FONT)
-    label(ws["A2"], "Example figures for illustration, not facts: replace the shaded inputs "
-                    "with the customer's figures and state their sources.", NOTE_FONT)
+    def source(ref: str, text: str) -> None:
+        """A source: an input over columns D to H, wrapped."""
+        book.input(ws[ref], text)
+        ws[ref].alignment = WRAP
+        ws.merge_cells(f"{ref}:{LAST_COL}{ws[ref].row}")
+
+    _label(ws["A1"], s["title"], TITLE_FONT)
+    note(ws, "A2", "Example figures for illustration, not facts: replace the shaded inputs "
+                   "with the customer's figures and state their sources.", LAST_COL)
     label(ws["A3"], "Amounts in")
-    label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
+    _label(ws["B3"], " ".join(p for p in (s["currency"], s["unit"]) if p))
 
     # 1. reference value
-    header(ws, 5, 1, ["1. Reference value (unit equivalence)", "", "", "Source"])
+    header(ws, 5, 1, ["1. Reference value (unit equivalence)", "", "", "Source", "", "", "",
+                      ""])
     alt = s["alternative"]
     label(ws["A6"], "Next best alternative")
     book.input(ws["B6"], alt["name"])
@@ -245,7 +268,7 @@ def build(path, spec=None) -> Path:
     label(ws["A8"], "Units of the alternative that one unit of ours replaces")
     book.input(ws["B8"], alt["units_per_unit"], "0.00")
     positive_dv.add("B8")
-    book.input(ws["D7"], alt["source"])
+    source("D7", alt["source"])
     label(ws["A9"], "Reference value (price x units)", BOLD)
     ref_value = pricing.reference_value(alt["price"], alt["units_per_unit"])
     book.formula(ws["B9"], native("CVP_REFERENCE_VALUE", "B7", "B8"), ref_value, money,
@@ -254,14 +277,15 @@ def build(path, spec=None) -> Path:
 
     # 2. and 3. differentiation values
     def items(first_row: int, title: str, entries: list[dict]) -> list[dict]:
-        header(ws, first_row, 1, [title, "Amount", "", "Source"])
+        header(ws, first_row, 1, [title, "Amount", "", "Source", "", "", "", ""])
         rows = entries or [{"name": "", "value": None, "source": ""}]  # one row to fill in
         for k, e in enumerate(rows):
             r = first_row + 1 + k
             book.input(ws.cell(r, 1), e["name"])
+            ws.cell(r, 1).alignment = WRAP
             book.input(ws.cell(r, 2), e["value"], money)
             amounts.add(f"B{r}")
-            book.input(ws.cell(r, 4), e["source"])
+            source(f"D{r}", e["source"])
         return [dict(e, row=first_row + 1 + k) for k, e in enumerate(rows)]
 
     positive = items(11, "2. Positive differentiation value", s["positive"])
@@ -274,7 +298,7 @@ def build(path, spec=None) -> Path:
 
     # 4. economic value and price range
     r = negative[-1]["row"] + 2
-    header(ws, r, 1, ["4. Economic value and price range", "", "", ""])
+    header(ws, r, 1, ["4. Economic value and price range", "", "", "", "", "", "", ""])
     label(ws[f"A{r + 1}"], "Reference value")
     book.formula(ws[f"B{r + 1}"], f"={ref}", ref_value, money)
     label(ws[f"A{r + 2}"], "+ Positive differentiation value")
@@ -300,13 +324,13 @@ def build(path, spec=None) -> Path:
 
     # 5. the chosen price
     r += 9
-    header(ws, r, 1, ["5. At the chosen price", "", "", "Source"])
+    header(ws, r, 1, ["5. At the chosen price", "", "", "Source", "", "", "", ""])
     price = f"B{r + 1}"
     price_value = s["price"]
     label(ws[f"A{r + 1}"], "Our price", BOLD)
     book.input(ws[price], price_value, money)
     amounts.add(price)
-    book.input(ws[f"D{r + 1}"], s["price_source"])
+    source(f"D{r + 1}", s["price_source"])
     label(ws[f"A{r + 2}"], "Share of the differentiation value captured by the supplier")
     capture = f"B{r + 2}"
     capture_value = _capture(price_value, ref_value, eco_value)
@@ -337,16 +361,19 @@ def build(path, spec=None) -> Path:
 
     # 6. value-to-price ratio against the differential
     r += 9
-    _comparison(book, ws, r, s["comparison"], money, amounts)
+    end = _comparison(book, ws, r, s["comparison"], money, amounts)
 
-    _waterfall(book, ws, s, (ref, ref_value), (eco, eco_value), (price, price_value), positive,
-               negative, money)
+    top = end + 2  # the waterfall starts the second page
+    _waterfall(book, ws, top, s, (ref, ref_value), (eco, eco_value), (price, price_value),
+               positive, negative, money)
     protect(ws)
+    print_setup(ws, "portrait", breaks=[top], values=book.values)
     return book.save(path)
 
 
 def _comparison(book: Book, ws, r: int, comparison: dict, money: str,
-                amounts: DataValidation) -> None:
+                amounts: DataValidation) -> int:
+    """Section 6 from row ``r``; returns its last row."""
     header(ws, r, 1, ["6. Value-to-price ratio against the differential",
                       "Value to the customer", "Price", "Value-to-price ratio",
                       "Incentive (value - price)", "Differential vs next best",
@@ -360,7 +387,7 @@ def _comparison(book: Book, ws, r: int, comparison: dict, money: str,
                  RATIO)
     book.formula(ws[f"E{alt_row}"], native("CVP_INCENTIVE", f"B{alt_row}", f"C{alt_row}"),
                  incentive(alt["value"], alt["price"]), money)
-    label(ws[f"F{alt_row}"], "next best alternative", NOTE_FONT)
+    _label(ws[f"F{alt_row}"], "next best alternative", NOTE_FONT)  # runs on over G and H
     offerings = comparison["offerings"]
     first, last = alt_row + 1, alt_row + len(offerings)
     names = [o["name"] for o in offerings]
@@ -401,33 +428,35 @@ def _comparison(book: Book, ws, r: int, comparison: dict, money: str,
                  agree if isinstance(agree, ErrorValue)
                  else "Yes: both rank the same offering first" if agree
                  else "No: follow the differential")
-    label(ws[f"A{r + 3}"], DECIDES, NOTE_FONT)
-    ws[f"A{r + 3}"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells(f"A{r + 3}:H{r + 3}")
-    ws.row_dimensions[r + 3].height = 32
+    note(ws, f"A{r + 3}", DECIDES, LAST_COL)
+    return r + 3
 
 
-def _waterfall(book: Book, ws, s: dict, ref: tuple[str, float], eco: tuple[str, float],
-               price: tuple[str, float], positive: list[dict], negative: list[dict],
-               money: str) -> None:
-    """The chart data (columns J to P) and the stacked-bar waterfall with the price line.
+def _waterfall(book: Book, ws, top: int, s: dict, ref: tuple[str, float],
+               eco: tuple[str, float], price: tuple[str, float], positive: list[dict],
+               negative: list[dict], money: str) -> None:
+    """The stacked-bar waterfall with the price line from row ``top``, its data below it
+    (columns A to G).
 
     ``ref``, ``eco`` and ``price`` are each a cell and its value; ``positive`` and
     ``negative`` the rows of the differentiation values (``row``, ``name``, ``value``).
     """
-    header(ws, 5, 10, ["Waterfall (chart data)", "Base", "Increase", "Decrease", "Total",
-                       "Our price", "Running total"])
-    row = 6
+    head = top + int(CHART_HEIGHT / ROW_CM) + 2  # the chart's rows, then a blank row
+    header(ws, head, 1, [WATERFALL_HEADER, "Base", "Increase", "Decrease", "Total",
+                         "Our price", "Running total"])
+    row = head + 1
 
     def step(title, cells: list[tuple[str, object]]) -> None:
         """One row: a label, or a formula and its value; then base, up, down, total, running."""
         nonlocal row
         if isinstance(title, str):
-            label(ws[f"J{row}"], title)
+            label(ws[f"A{row}"], title)
         else:
-            book.formula(ws[f"J{row}"], *title)
+            book.formula(ws[f"A{row}"], *title)
+            ws[f"A{row}"].alignment = WRAP
         cells = cells[:4] + [(f"={price[0]}", price[1])] + cells[4:]
-        for col, (formula, value) in zip("KLMNOP", cells):
+        for col, (formula, value) in zip("BCDEFG", cells):
+
             book.formula(ws[f"{col}{row}"], formula, value, money)
         row += 1
 
@@ -438,14 +467,14 @@ def _waterfall(book: Book, ws, s: dict, ref: tuple[str, float], eco: tuple[str, 
         r, amount = e["row"], _ref(e["value"])
         up = running + amount
         step((f"=A{r}", _ref(e["name"])),
-             [(f"=P{row - 1}", running), (f"=B{r}", amount), zero, zero,
-              (f"=P{row - 1}+B{r}", up)])
+             [(f"=G{row - 1}", running), (f"=B{r}", amount), zero, zero,
+              (f"=G{row - 1}+B{r}", up)])
         running = up
     for e in negative:
         r, amount = e["row"], _ref(e["value"])
         down = running - amount
         step((f"=A{r}", _ref(e["name"])),
-             [(f"=P{row}", down), zero, (f"=B{r}", amount), zero, (f"=P{row - 1}-B{r}", down)])
+             [(f"=G{row}", down), zero, (f"=B{r}", amount), zero, (f"=G{row - 1}-B{r}", down)])
         running = down
     step("Total economic value", [zero, zero, zero, (f"={eco[0]}", eco[1]),
                                   (f"={eco[0]}", eco[1])])
@@ -456,9 +485,9 @@ def _waterfall(book: Book, ws, s: dict, ref: tuple[str, float], eco: tuple[str, 
     bar.title = "Economic value estimation, with our price marked"
     bar.y_axis.title = " ".join(p for p in (s["currency"], s["unit"]) if p) or None
     bar.y_axis.numFmt = money
-    bar.add_data(Reference(ws, min_col=11, max_col=14, min_row=5, max_row=last),
+    bar.add_data(Reference(ws, min_col=2, max_col=5, min_row=head, max_row=last),
                  titles_from_data=True)
-    cats = Reference(ws, min_col=10, min_row=6, max_row=last)
+    cats = Reference(ws, min_col=1, min_row=head + 1, max_row=last)
     bar.set_categories(cats)
     base, up, down, total = bar.series
     base.graphicalProperties.noFill = True
@@ -467,7 +496,7 @@ def _waterfall(book: Book, ws, s: dict, ref: tuple[str, float], eco: tuple[str, 
         series.graphicalProperties.solidFill = color
         series.graphicalProperties.line.solidFill = color
     line = LineChart()
-    line.add_data(Reference(ws, min_col=15, min_row=5, max_row=last), titles_from_data=True)
+    line.add_data(Reference(ws, min_col=6, min_row=head, max_row=last), titles_from_data=True)
     line.set_categories(cats)
     line.series[0].graphicalProperties.line.solidFill = "000000"
     line.series[0].graphicalProperties.line.dashStyle = "dash"
@@ -477,9 +506,10 @@ def _waterfall(book: Book, ws, s: dict, ref: tuple[str, float], eco: tuple[str, 
     bar.y_axis.delete = False
     bar.legend.position = "b"
     bar.legend.legendEntry = [LegendEntry(idx=0, delete=True)]  # the invisible base
-    bar.height, bar.width = 9, 20
+    bar.height, bar.width = CHART_HEIGHT, 25
+
     bar += line
-    ws.add_chart(bar, f"J{last + 2}")
+    ws.add_chart(bar, f"A{top}")
 
 
 def build_example_workbooks(out_dir) -> list[Path]:

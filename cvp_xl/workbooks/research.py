@@ -1,4 +1,5 @@
-"""Customer value research: the findings table and the research workbook.
+"""Customer value research: the research workbook (and, from
+:mod:`cvp_xl.workbooks.research_findings`, the reader of the findings it holds).
 
 A research table holds one observation per row: what was measured for one calculator input
 at one customer, how, when and by whom (DOMAIN.md §3).  Columns, in any order, headers in any
@@ -34,9 +35,10 @@ surrounding spaces.  Rows blank in every column are skipped.
     rows, and per row a check (``ok`` or the first problem) and the helper columns the
     summaries read.
 ``Summary``
-    Per input of the calculator: n, customers, observations per method, first and last date,
-    low, base and high by the percentile rule (yellow cells; Excel's ``PERCENTILE.INC``), the
-    median, the spread (high - low), and the source text ``cvp-xl research`` writes into the spec.
+    Two tables, one above the other, one row per input of the calculator: n, customers,
+    observations per method, first and last date; then low, base and high by the percentile
+    rule (yellow cells; Excel's ``PERCENTILE.INC``), the median, the spread (high - low), the
+    spec's values now, and the source text ``cvp-xl research`` writes into the spec.
 ``Segments``
     The same per input and segment (n, low, base, high, median).
 ``Drivers``
@@ -44,18 +46,21 @@ surrounding spaces.  Rows blank in every column are skipped.
     100), the weights per segment with their spread (sample standard deviation), and the
     customer value map of each segment's weights (``CVP_VALUE_MAP``'s translation).
 
+Every sheet prints one page wide (:func:`cvp_xl.workbooks.style.print_setup`): the
+Observations landscape with their header on every page, the Summary's two tables each whole on
+a page, the Drivers' three blocks never split.
+
 Share-safe formulas only; every value is computed in Python (:mod:`cvp_xl.domain.research`)
 and stored with its formula by :class:`~cvp_xl.workbooks.book.Book`.
+
+Reading and checking (the findings, the ratings, the research spec) lives in
+:mod:`cvp_xl.workbooks.research_findings`; its names are importable from here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl.styles import Alignment
@@ -65,23 +70,39 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from cvp_xl.domain import positioning
 from cvp_xl.domain import research as rs
-from cvp_xl.errors import CvpError, CvpValueError, ProblemsError, RowProblem, WorkbookError
-from cvp_xl.workbooks import example
 from cvp_xl.workbooks.book import Book, native
-from cvp_xl.workbooks.spec_fields import field as _get
-from cvp_xl.workbooks.spec_fields import read_mapping, text_field
+from cvp_xl.workbooks.research_findings import (
+    COLUMNS,
+    EXAMPLES,
+    HEADERS,
+    HELPERS,
+    REQUIRED,
+    ROOM,
+    TABLE,
+    FindingsError,
+    Observation,
+    Ratings,
+    RatingsError,
+    check_findings,
+    load_research_spec,
+    positioning_attributes,
+    read_findings,
+    read_ratings,
+)
 from cvp_xl.workbooks.style import (
     BOLD,
     NOTE_FONT,
     TITLE_FONT,
+    WRAP,
     as_input,
     header,
     label,
+    note,
+    print_setup,
     protect,
     validation,
 )
-from cvp_xl.xlsx import tables
-from cvp_xl.xlsx.write import fit_to_page_width, set_value
+from cvp_xl.xlsx.write import set_value
 
 __all__ = [
     "COLUMNS",
@@ -102,398 +123,13 @@ __all__ = [
     "EXAMPLES",
 ]
 
-EXAMPLES = example("research")
-
-#: The columns of a research table, in the order a new table lists them.
-COLUMNS = ("customer", "segment", "input", "method", "value", "unit", "date", "measured by",
-           "reference")
-HEADERS = {c: c[0].upper() + c[1:] for c in COLUMNS}
-REQUIRED = COLUMNS[:-1]
-#: Columns the research workbook adds to its table (formulas); ignored when reading.
-HELPERS = ("check", "input row", "counted value", "counted date", "new customer")
-TABLE = "Observations"
-ROOM = 30  # blank rows left in the table for more observations
-
-_EXPECTED = {
-    "customer": "a customer name",
-    "segment": "a segment",
-    "input": "a calculator input",
-    "method": f"one of {', '.join(rs.METHODS)}",
-    "value": "a number",
-    "unit": "a unit",
-    "date": "a date",
-    "measured by": "who measured it",
-}
-
-
-class FindingsError(ProblemsError):
-    """A research table with bad rows; ``problems`` lists every bad cell."""
-
-    headline = " in the research findings:"
-
-
-class RatingsError(ProblemsError):
-    """An importance-ratings table with bad rows; ``problems`` lists every bad cell."""
-
-    headline = " in the importance ratings:"
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One checked row of a research table; ``input`` is spelled as in the spec."""
-
-    row: int
-    customer: str
-    segment: str
-    input: str
-    method: str
-    value: float
-    unit: str
-    date: dt.date
-    measured_by: str
-    reference: str = ""
-
-
-def _key(text) -> str:
-    """How names, units and methods compare: case and surrounding spaces ignored."""
-    return str(text).strip().casefold()
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-def _pick_table(found: list[tables.TableInfo]) -> tables.TableInfo | None:
-    for t in found:
-        if t.name.casefold() == TABLE.casefold():
-            return t
-    return found[0] if len(found) == 1 else None
-
-
-def _raw_rows(path: str) -> tuple[list, list[list], int, str]:
-    """Headers, body rows, the number of the first body row, and how rows are named."""
-    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
-        info = _pick_table(tables.find_tables(path))
-        if info is not None:
-            from openpyxl.utils.cell import range_boundaries
-
-            min_col, min_row, max_col, max_row = range_boundaries(info.ref)
-            rows = tables.read_block(path, info.sheet, min_row, max_row - info.totals_rows,
-                                     min_col, max_col)
-            return list(rows[0]), [list(r) for r in rows[1:]], min_row + 1, "row"
-        rows = tables.read_rows(path)
-        return (list(rows[0]) if rows else []), [list(r) for r in rows[1:]], 2, "row"
-    frame = tables.read_table(path)
-    return list(frame.columns), frame.to_numpy(dtype=object).tolist(), 2, "line"
-
-
-def read_findings(path: str | os.PathLike, spec=None, today: dt.date | None = None
-                  ) -> list[Observation]:
-    """Read and check a research table (CSV or .xlsx) against a calculator spec.
-
-    Parameters
-    ----------
-    path : path-like
-        The findings: a CSV file (UTF-8, dates as ``YYYY-MM-DD``) or an .xlsx workbook, such
-        as the research workbook (:func:`build`).
-    spec : cvp_xl.workbooks.calculator.spec.Spec, optional
-        The calculator the findings are for: inputs, units and allowed ranges are checked
-        against it.  Without it only the form of each row is checked.
-    today : datetime.date, optional
-        Dates after it are refused (default: today).
-
-    Returns
-    -------
-    list of Observation
-        In table order.
-
-    Raises
-    ------
-    FindingsError
-        Every bad cell, by row (CSV: line) and column; nothing is returned.
-    cvp_xl.errors.WorkbookError
-        The file is missing, refused or not a table.
-    """
-    source = os.fspath(path)
-    if not os.path.exists(source):
-        raise WorkbookError(f"{source}: no such file")
-    headers, body, first, where = _raw_rows(source)
-    match = tables.match_headers(headers, COLUMNS + HELPERS)
-    header_row = first - 1
-    problems = [RowProblem(header_row, str(h), "appears twice" if why == "repeated" else
-                           f"not a research column (expected: {', '.join(COLUMNS)})", where)
-                for _, h, why in match.extra if not tables.is_blank(h)]
-    problems += [RowProblem(header_row, col, "missing from the header row", where)
-                 for col in match.missing if col in REQUIRED]
-    if problems:
-        raise FindingsError(problems, source)
-    rows = []
-    for k, cells in enumerate(body):
-        raw = {c: (cells[match.positions[c]] if c in match.positions
-                   and match.positions[c] < len(cells) else None) for c in COLUMNS}
-        rows.append((first + k, raw))
-    observations, problems = check_findings(rows, spec, today, where)
-    if problems:
-        raise FindingsError(problems, source)
-    return observations
-
-
-def _input_names(spec) -> dict[str, str]:
-    """Spec input names (and earlier names under ``was:``) by key, to the current name."""
-    names: dict[str, str] = {}
-    for i in spec.inputs:
-        names.setdefault(_key(i.name), i.name)
-    for i in spec.inputs:
-        for old in i.was:
-            names.setdefault(_key(old), i.name)
-    return names
-
-
-def _range_text(lo, hi) -> str:
-    if lo is not None and hi is not None:
-        return f"{lo:g} to {hi:g}"
-    return f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
-
-
-def check_findings(rows: Sequence[tuple[int, dict]], spec=None, today: dt.date | None = None,
-                   where: str = "row") -> tuple[list[Observation], list[RowProblem]]:
-    """Check raw rows (``(row number, {column: cell value})``) of a research table.
-
-    Returns the observations of the good rows and every problem, by row and then in column
-    order.  See :func:`read_findings`.
-    """
-    today = today or dt.date.today()
-    names = _input_names(spec) if spec is not None else None
-    spec_name = Path(getattr(spec, "path", "the spec")).name
-    methods = {_key(m): m for m in rs.METHODS}
-    out, problems = [], []
-    for number, raw in rows:
-        if all(tables.is_blank(raw.get(c)) for c in COLUMNS):
-            continue
-        found: list[RowProblem] = []
-
-        def bad(col, message, number=number, found=found):
-            found.append(RowProblem(number, col, message, where))
-
-        text = {}
-        for col in ("customer", "segment", "input", "method", "unit", "measured by",
-                    "reference"):
-            value = raw.get(col)
-            t = tables.as_text(value, strip=True)
-            if t is None and not tables.is_blank(value):
-                bad(col, f"expected {_EXPECTED.get(col, 'text')}, got {tables.shown(value)}")
-            elif t is None and col in REQUIRED:
-                bad(col, f"expected {_EXPECTED[col]}, got a blank cell")
-            text[col] = t
-        name = text["input"]
-        item = None
-        if name is not None and names is not None:
-            current = names.get(_key(name))
-            if current is None:
-                close = difflib.get_close_matches(name, [i.name for i in spec.inputs], n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f" (not in {spec_name})"
-                bad("input", f"unknown input {name!r}{hint}")
-            else:
-                name, item = current, spec.input(current)
-        method = text["method"]
-        if method is not None:
-            method = methods.get(_key(method))
-            if method is None:
-                bad("method", f"expected {_EXPECTED['method']}, got {text['method']!r}")
-        value = tables.as_number(raw.get("value"))
-        if value is None and not tables.is_blank(raw.get("value")):
-            bad("value", f"expected a number, got {tables.shown(raw.get('value'))}")
-        elif value is None:
-            bad("value", "expected a number, got a blank cell")
-        elif item is not None and ((item.min is not None and value < item.min)
-                                   or (item.max is not None and value > item.max)):
-            bad("value", f"{value:g} is outside the allowed range of {item.name!r} "
-                         f"({_range_text(item.min, item.max)}, {item.unit})")
-        unit = text["unit"]
-        if item is not None and unit is not None and _key(unit) != _key(item.unit):
-            bad("unit", f"{unit!r} does not match the unit of {item.name!r} ({item.unit})")
-        day = tables.as_date(raw.get("date"))
-        if day is None:
-            got = tables.shown(raw.get("date")) if not tables.is_blank(raw.get("date")) \
-                else "a blank cell"
-            bad("date", f"expected a date (YYYY-MM-DD), got {got}")
-        elif day > today:
-            bad("date", f"{day.isoformat()} is in the future (today is {today.isoformat()})")
-        order = {c: k for k, c in enumerate(COLUMNS)}
-        found.sort(key=lambda p: order[p.column])
-        problems += found
-        if not found:
-            out.append(Observation(number, text["customer"], text["segment"], name, method,
-                                   value, unit, day, text["measured by"],
-                                   text["reference"] or ""))
-    return out, problems
-
-
-# -- importance ratings --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ratings:
-    """Survey importance ratings: one row per respondent, one column per driver."""
-
-    drivers: tuple[str, ...]
-    respondents: tuple[str, ...]
-    customers: tuple[str, ...]
-    segments: tuple[str, ...]
-    ratings: tuple[tuple[float, ...], ...]
-
-
-_RATING_KEYS = ("respondent", "customer", "segment")
-
-
-def read_ratings(path: str | os.PathLike, scale: tuple[float, float] | None = None) -> Ratings:
-    """Read and check importance ratings: columns respondent, customer, segment, then one column
-    per value driver (its header is the driver's name).
-
-    Ratings are numbers (0 or more; within ``scale`` when given, e.g. ``(1, 10)``), none blank.
-
-    Raises
-    ------
-    RatingsError
-        Every bad cell, by row (CSV: line) and column.
-    """
-    source = os.fspath(path)
-    if not os.path.exists(source):
-        raise WorkbookError(f"{source}: no such file")
-    headers, body, first, where = _raw_rows(source)
-    keys = [tables.header_key(h) for h in headers]
-    problems = [RowProblem(first - 1, k, "missing from the header row", where)
-                for k in _RATING_KEYS if k not in keys]
-    drivers = [(j, tables.as_text(h, strip=True)) for j, (h, k) in enumerate(zip(headers, keys))
-               if k not in _RATING_KEYS and not tables.is_blank(h)]
-    if not drivers:
-        problems.append(RowProblem(first - 1, "drivers", "expected one column per value driver "
-                                   "after respondent, customer and segment", where))
-    if problems:
-        raise RatingsError(problems, source)
-    pos = {k: keys.index(k) for k in _RATING_KEYS}
-    lo, hi = scale if scale is not None else (0.0, None)
-    rows, problems = [], []
-    for k, cells in enumerate(body):
-        number = first + k
-        if all(tables.is_blank(v) for v in cells):
-            continue
-        texts = []
-        for key in _RATING_KEYS:
-            t = tables.as_text(cells[pos[key]], strip=True)
-            if t is None:
-                problems.append(RowProblem(number, key, f"expected a {key}, got "
-                                           f"{tables.shown(cells[pos[key]])}", where))
-            texts.append(t)
-        values = []
-        for j, driver in drivers:
-            x = tables.as_number(cells[j])
-            if x is None:
-                problems.append(RowProblem(number, driver, "expected a rating, got "
-                                           f"{tables.shown(cells[j])}", where))
-            elif x < lo or (hi is not None and x > hi):
-                allowed = f"{lo:g} to {hi:g}" if hi is not None else f"{lo:g} or more"
-                problems.append(RowProblem(number, driver, f"{x:g} is outside the rating "
-                                           f"scale ({allowed})", where))
-            values.append(x)
-        if not any(p.row == number for p in problems):
-            if sum(values) == 0:
-                problems.append(RowProblem(number, drivers[0][1], "every rating is 0; at "
-                                           "least one must be above 0", where))
-            rows.append((*texts, tuple(values)))
-    if problems:
-        raise RatingsError(problems, source)
-    if not rows:
-        raise RatingsError([RowProblem(first, "respondent", "no ratings", where)], source)
-    return Ratings(tuple(d for _, d in drivers), *(tuple(r[i] for r in rows) for i in range(4)))
-
-
-def positioning_attributes(ratings: Ratings, segment: str | None = None) -> list[dict]:
-    """The ``value_map`` attributes of a positioning spec (:mod:`cvp_xl.workbooks.positioning`)
-    from importance ratings: each driver with its weight, for one segment (case and surrounding
-    spaces ignored) or for every respondent.
-
-    >>> r = Ratings(("Uptime", "Energy"), ("R1", "R2"), ("A", "B"), ("Food", "Drinks"),
-    ...             ((1.0, 1.0), (3.0, 1.0)))
-    >>> positioning_attributes(r, "food"), positioning_attributes(r)
-    ([{'name': 'Uptime', 'weight': 50.0}, {'name': 'Energy', 'weight': 50.0}], \
-[{'name': 'Uptime', 'weight': 62.5}, {'name': 'Energy', 'weight': 37.5}])
-    """
-    groups = rs.segment_weights([list(r) for r in ratings.ratings], list(ratings.segments))
-    key = "All" if segment is None else " ".join(segment.split()).casefold()
-    for g in groups:
-        if (g.segment == "All" if segment is None else g.segment.casefold() == key):
-            return [{"name": d, "weight": w} for d, w in zip(ratings.drivers, g.weights)]
-    raise CvpValueError(f"segment: no respondents in {segment!r} (segments: "
-                        f"{', '.join(g.segment for g in groups[:-1])})")
-
-
-# -- the research spec ---------------------------------------------------------------------------
-
-
-def load_research_spec(spec=None) -> dict:
-    """Read a research spec (a dict or a YAML path; default ``workbooks/research/linecare.yaml``).
-
-    Keys: ``title``; ``calculator`` (the calculator spec, relative to the research spec);
-    ``findings`` (the research table); ``percentiles`` (default ``P25/P50/P75``);
-    ``min_n`` (observations needed before an input's low, base and high are set; default 3);
-    ``drivers``: ``ratings`` (the importance ratings), ``scale`` ([low, high]), and
-    ``value_map``: ``scores`` (name: one score per driver) for two offerings, ours first and
-    the reference second.  File names are relative to the spec's folder (to
-    ``workbooks/research/`` for a spec given as a dict).
-    """
-    from cvp_xl.workbooks.calculator.spec import load_spec
-
-    data, where = read_mapping(spec, EXAMPLES / "linecare.yaml")
-    base = Path(spec).parent if isinstance(spec, (str, os.PathLike)) else EXAMPLES
-
-    def path_of(key, mapping=data, at=where):
-        return base / text_field(mapping, key, at)
-
-    out = {
-        "title": text_field(data, "title", where, "Customer value research"),
-        "calculator": load_spec(path_of("calculator")),
-        "findings": path_of("findings"),
-        "rule": rs.parse_rule(text_field(data, "percentiles", where, "P25/P50/P75")),
-        "min_n": int(_get(data, "min_n", where, 3)),
-    }
-    drivers = _get(data, "drivers", where, None)
-    out["drivers"] = None
-    if drivers is not None:
-        dwhere = f"{where}: drivers"
-        if not isinstance(drivers, dict):
-            raise CvpValueError(f"{dwhere}: expected ratings, scale and value_map")
-        scale = _get(drivers, "scale", dwhere, None)
-        if scale is not None and (not isinstance(scale, list) or len(scale) != 2):
-            raise CvpValueError(f"{dwhere}: scale: expected [lowest, highest], got {scale!r}")
-        ratings = read_ratings(path_of("ratings", drivers, dwhere),
-                               tuple(float(s) for s in scale) if scale else None)
-        vm = _get(drivers, "value_map", dwhere, None)
-        scores = None
-        if vm is not None:
-            vwhere = f"{dwhere}: value_map"
-            raw = _get(vm, "scores", vwhere)
-            if not isinstance(raw, dict) or len(raw) != 2:
-                raise CvpValueError(f"{vwhere}: scores: expected two offerings (ours first), "
-                                    "each with one score per driver")
-            scores = []
-            for name, values in raw.items():
-                if not isinstance(values, list) or len(values) != len(ratings.drivers):
-                    raise CvpValueError(f"{vwhere}: scores: {name}: expected "
-                                        f"{len(ratings.drivers)} scores, one per driver")
-                scores.append((str(name), [float(v) for v in values]))
-            try:
-                positioning.value_map([1] * len(ratings.drivers), scores[0][1], scores[1][1])
-            except CvpError as exc:
-                raise type(exc)(f"{vwhere}: {exc.message}") from None
-        out["drivers"] = {"ratings": ratings, "scores": scores}
-    return out
-
 
 # -- the workbook --------------------------------------------------------------------------------
 
 _OBS = "Observations"
 _FIRST = 2  # first observation row
 _VALUE_FMT = "General"  # values come in every unit
+_BESIDE = Alignment(wrap_text=True, vertical="top", indent=1)  # text right of a number
 _DATE_FMT = "yyyy-mm-dd"
 
 
@@ -521,6 +157,8 @@ class _Layout:
         self.inputs = inputs
         self.last = self.first + len(inputs) - 1
         self.last_obs = last_obs
+        #: The second table (low, base, high per input) starts here, below the first.
+        self.second = self.last + 4
 
     def summary(self, col: str) -> str:
         return f"Summary!${col}${self.first}:${col}${self.last}"
@@ -585,7 +223,7 @@ def _observations(book: Book, ws, obs: list[Observation], lay: _Layout, spec_inp
     for j, title in enumerate(titles, start=1):
         label(ws.cell(1, j), title, BOLD)
         ws.cell(1, j).alignment = Alignment(wrap_text=True, vertical="top")
-    widths = (24, 18, 44, 22, 12, 12, 12, 26, 34, 22, 8, 10, 12, 10)
+    widths = (18, 14, 30, 16, 9, 10, 10.5, 18, 22, 16, 8, 10, 12, 10)
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     inputs = {i.name.casefold(): i for i in spec_inputs}
@@ -603,6 +241,7 @@ def _observations(book: Book, ws, obs: list[Observation], lay: _Layout, spec_inp
             if raw[c] is not None:
                 set_value(cell, raw[c])
             as_input(cell)
+            cell.alignment = WRAP
             if c == "date":
                 cell.number_format = _DATE_FMT
         check = _check_value(raw, inputs, today)
@@ -643,6 +282,7 @@ def _observations(book: Book, ws, obs: list[Observation], lay: _Layout, spec_inp
     date_check = validation(ws, "date", "greaterThanOrEqual", "1", None,
                             "A date, e.g. 2026-05-31.")
     date_check.add(f"{_col('date')}{_FIRST}:{_col('date')}{lay.last_obs}")
+    print_setup(ws, "landscape", title_rows="1:1", values=book.values)
 
 
 def _percentile_formula(counted: str, cond: str, n: str, p: str) -> str:
@@ -680,11 +320,13 @@ def _source_formula(r: int, lay: _Layout) -> str:
             f'&", "&{period}&", "&{rule})')
 
 
+#: The Summary's two tables, one above the other (so the sheet prints one page wide): the
+#: evidence per input (A to N), then its low, base and high (A to N, some cells merged).
 _SUMMARY_HEAD = ["Input", "Unit", "Min", "Max", "n", "Customers",
-                 *[m[0].upper() + m[1:] for m in rs.METHODS],
-                 "First", "Last", "Low", "Base", "High", "Median", "Spread (high - low)",
-                 "Evidence", "Source (as cvp-xl research writes it)",
-                 "Spec now: low", "base", "high"]
+                 *[m[0].upper() + m[1:] for m in rs.METHODS], "First", "Last"]
+_VALUES_HEAD = ["Input", "Low", "Base", "High", "Median", "Spread (high - low)",
+                "Spec now: low", "base", "high", "Evidence", "",
+                "Source (as cvp-xl research writes it)", "", ""]
 
 
 def _evidence_text(n: int, min_n: int) -> str:
@@ -696,23 +338,25 @@ def _evidence_text(n: int, min_n: int) -> str:
 def _summary(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> None:
     spec = s["calculator"]
     label(ws["A1"], s["title"], TITLE_FONT)
-    label(ws["A2"], f"Evidence per input of the calculator '{spec.name}', from the "
-                    "Observations sheet (rows whose check is ok). Example figures, not facts.",
-          NOTE_FONT)
+    note(ws, "A2", f"Evidence per input of the calculator '{spec.name}', from the "
+                   "Observations sheet (rows whose check is ok). Example figures, not facts.",
+         "N")
     label(ws["A3"], "Percentiles for", BOLD)
     for j, t in enumerate(("low", "base", "high")):
         label(ws.cell(3, 2 + j), t, BOLD)
     label(ws["A4"], "Percentile rule (Excel's PERCENTILE.INC)")
     for j, p in enumerate(s["rule"]):
-        book.input(ws.cell(4, 2 + j), p, "0.##")
+        book.input(ws.cell(4, 2 + j), p, "0")
     label(ws["A5"], "Observations needed to set an input")
+    ws["A4"].alignment = ws["A5"].alignment = WRAP
     book.input(ws["B5"], s["min_n"], "0")
     validation(ws, "decimal", "between", "0", "100", "A percentile from 0 to 100.").add("B4:D4")
     validation(ws, "whole", "greaterThanOrEqual", "1", None, "A whole number, 1 or more."
                ).add("B5")
     header(ws, lay.first - 1, 1, _SUMMARY_HEAD)
-    widths = [44, 12, 8, 8, 6, 10, *[11] * 6, 11, 11, 11, 11, 11, 11, 12, 24, 70, 10, 10, 10]
-    for j, w in enumerate(widths, start=1):
+    label(ws.cell(lay.second - 2, 1), "Low, base and high by the percentile rule", BOLD)
+    header(ws, lay.second - 1, 1, _VALUES_HEAD)
+    for j, w in enumerate([28, *[10] * 5, *[12] * 6, 10.5, 10.5], start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     last = lay.last_obs
     counted, ok = _obs_range("counted value", last), _obs_range("check", last)
@@ -722,7 +366,10 @@ def _summary(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> N
     for k, item in enumerate(spec.inputs):
         r = lay.first + k
         mine = [o for o in obs if o.input == item.name]
-        label(ws[f"A{r}"], item.name)
+        r2 = lay.second + k  # the input's row in the second table
+        for row in (r, r2):
+            label(ws[f"A{row}"], item.name)
+            ws[f"A{row}"].alignment = WRAP
         label(ws[f"B{r}"], item.unit)
         if item.min is not None:
             ws[f"C{r}"] = item.min
@@ -745,31 +392,35 @@ def _summary(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> N
                      _serial(ev.first) if ev else "", _DATE_FMT)
         book.formula(ws[f"N{r}"], f'=IF(E{r}=0,"",SUMPRODUCT(LARGE({dates}*{cond},1)))',
                      _serial(ev.last) if ev else "", _DATE_FMT)
-        for col, p, v in (("O", low_p, "low"), ("P", base_p, "base"), ("Q", high_p, "high")):
-            book.formula(ws[f"{col}{r}"],
+        for col, p, v in (("B", low_p, "low"), ("C", base_p, "base"), ("D", high_p, "high")):
+            book.formula(ws[f"{col}{r2}"],
                          f'=IF(E{r}=0,"",{_percentile_formula(counted, cond, f"E{r}", p)})',
                          getattr(ev, v) if ev else "", _VALUE_FMT)
         median = _percentile_formula(counted, cond, f"E{r}", "50")
-        book.formula(ws[f"R{r}"], f'=IF(E{r}=0,"",{median})', ev.median if ev else "",
+        book.formula(ws[f"E{r2}"], f'=IF(E{r}=0,"",{median})', ev.median if ev else "",
                      _VALUE_FMT)
-        book.formula(ws[f"S{r}"], f'=IF(E{r}=0,"",Q{r}-O{r})', ev.spread if ev else "",
+        book.formula(ws[f"F{r2}"], f'=IF(E{r}=0,"",D{r2}-B{r2})', ev.spread if ev else "",
                      _VALUE_FMT)
-        book.formula(ws[f"T{r}"], f'=IF(E{r}=0,"no evidence",IF(E{r}>={lay.min_n},'
-                                  f'"sets low, base and high","not enough (fewer than "&'
-                                  f'{lay.min_n}&")"))', _evidence_text(n, s["min_n"]))
-        book.formula(ws[f"U{r}"], _source_formula(r, lay), rs.provenance(ev) if ev else "")
-        for col, v in (("V", item.low), ("W", item.base), ("X", item.high)):
-            ws[f"{col}{r}"] = v
-        ws[f"U{r}"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = f"B{lay.first}"
+        for col, v in (("G", item.low), ("H", item.base), ("I", item.high)):
+            ws[f"{col}{r2}"] = v
+        book.formula(ws[f"J{r2}"], f'=IF(E{r}=0,"no evidence",IF(E{r}>={lay.min_n},'
+                                   f'"sets low, base and high","not enough (fewer than "&'
+                                   f'{lay.min_n}&")"))', _evidence_text(n, s["min_n"]))
+        book.formula(ws[f"L{r2}"], _source_formula(r, lay), rs.provenance(ev) if ev else "")
+        for first, last in (("J", "K"), ("L", "N")):
+            ws[f"{first}{r2}"].alignment = _BESIDE
+            ws.merge_cells(f"{first}{r2}:{last}{r2}")
+    ws.freeze_panes = "B1"
+    print_setup(ws, "landscape", keep_together=[(1, lay.last), (lay.second - 2, r2)],
+                values=book.values)
 
 
 def _segments(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> None:
     label(ws["A1"], "Evidence per input and segment", TITLE_FONT)
-    label(ws["A2"], "Low, base and high by the percentile rule on the Summary sheet, from the "
-                    "observations of each segment.", NOTE_FONT)
+    note(ws, "A2", "Low, base and high by the percentile rule on the Summary sheet, from the "
+                   "observations of each segment.", "G")
     header(ws, 4, 1, ["Input", "Segment", "n", "Low", "Base", "High", "Median"])
-    for col, w in zip("ABCDEFG", (44, 24, 6, 12, 12, 12, 12)):
+    for col, w in zip("ABCDEFG", (40, 22, 6, 12, 12, 12, 12)):
         ws.column_dimensions[col].width = w
     last = lay.last_obs
     counted, ok = _obs_range("counted value", last), _obs_range("check", last)
@@ -795,6 +446,7 @@ def _segments(book: Book, ws, s: dict, obs: list[Observation], lay: _Layout) -> 
             r += 1
     if r == 5:
         label(ws["A5"], "No observations yet.", NOTE_FONT)
+    print_setup(ws, "portrait", title_rows="4:4", values=book.values)
 
 
 def _drivers(book: Book, ws, d: dict) -> None:
@@ -802,18 +454,19 @@ def _drivers(book: Book, ws, d: dict) -> None:
     m = len(rt.drivers)
     n = len(rt.ratings)
     label(ws["A1"], "Value drivers: importance ratings and weights", TITLE_FONT)
-    label(ws["A2"], "Each respondent's ratings rescaled to sum to 100 (CVP_DRIVER_WEIGHTS), "
-                    "averaged per segment; spread = sample standard deviation.", NOTE_FONT)
     head = 4
     first, last = head + 1, head + n
     w0 = 4 + m + 1  # first weight column (after a row-sum column)
+    note(ws, "A2", "Each respondent's ratings rescaled to sum to 100 (CVP_DRIVER_WEIGHTS), "
+                   "averaged per segment; spread = sample standard deviation.",
+         get_column_letter(w0 + m - 1))
     header(ws, head, 1, ["Respondent", "Customer", "Segment", *rt.drivers, "Sum of ratings",
                          *[f"Weight: {x}" for x in rt.drivers]])
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 24
-    ws.column_dimensions["C"].width = 20
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 20
+    ws.column_dimensions["C"].width = 18
     for j in range(4, w0 + m + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 14
+        ws.column_dimensions[get_column_letter(j)].width = 12
     weights = rs.respondent_weights([list(r) for r in rt.ratings])
     sum_col = get_column_letter(4 + m)
     for i in range(n):
@@ -845,6 +498,7 @@ def _drivers(book: Book, ws, d: dict) -> None:
             cond, count = "1", f"ROWS({seg_range})"
         else:
             label(ws[f"A{r}"], g.segment)
+            ws[f"A{r}"].alignment = WRAP
             cond, count = f"(TRIM({seg_range})=$A{r})", f"SUMPRODUCT((TRIM({seg_range})=$A{r})*1)"
         book.formula(ws[f"B{r}"], f"={count}", g.n, "0")
         for j in range(m):
@@ -858,9 +512,11 @@ def _drivers(book: Book, ws, d: dict) -> None:
                          f'=IF($B{r}<2,"",SQRT(SUMPRODUCT({cond}*({w_range}-{mean_col}{r})^2)'
                          f'/($B{r}-1)))', spread, "0.0")
     seg_last = s0 + len(groups)
+    blocks = [(1, last), (s0 - 1, seg_last)]
 
     scores = d.get("scores")
     if not scores:
+        print_setup(ws, "landscape", keep_together=blocks, values=book.values)
         return
     v0 = seg_last + 3
     label(ws[f"A{v0 - 1}"], "Customer value map of each segment's weights (Gale)", BOLD)
@@ -873,14 +529,19 @@ def _drivers(book: Book, ws, d: dict) -> None:
     ours, ref = v0 + 1, v0 + 2
     last_driver = get_column_letter(3 + m)
     q0 = v0 + 4
-    header(ws, q0, 1, ["Segment", f"Relative quality of {scores[0][0]} (100 = {scores[1][0]})"])
+    header(ws, q0, 1, ["Segment", f"Relative quality of {scores[0][0]} (100 = {scores[1][0]})",
+                       "", "", ""])
+    ws.merge_cells(f"B{q0}:E{q0}")
     for k, g in enumerate(groups):
         r, seg_row = q0 + 1 + k, s0 + 1 + k
         book.formula(ws[f"A{r}"], f"=A{seg_row}", g.segment)
+        ws[f"A{r}"].alignment = WRAP
         quality = positioning.value_map(list(g.weights), scores[0][1], scores[1][1])
         book.formula(ws[f"B{r}"], native("CVP_VALUE_MAP", f"$D${seg_row}:${last_driver}${seg_row}",
                                          f"$D${ours}:${last_driver}${ours}",
                                          f"$D${ref}:${last_driver}${ref}"), quality, "0.0")
+    blocks.append((v0 - 1, q0 + len(groups)))
+    print_setup(ws, "landscape", keep_together=blocks, values=book.values)
 
 
 def build(path, spec=None, today: dt.date | None = None) -> Path:
@@ -915,7 +576,6 @@ def build(path, spec=None, today: dt.date | None = None) -> Path:
         _drivers(book, book.wb.create_sheet("Drivers"), s["drivers"])
     for sheet in book.wb.worksheets[1:]:
         protect(sheet)
-    fit_to_page_width(book.wb)
     return book.save(path)
 
 

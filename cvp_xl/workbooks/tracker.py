@@ -66,6 +66,7 @@ from cvp_xl.workbooks.tracker_sheets import (
     Settings,
     over_time_sheet,
     over_time_values,
+    print_setup,
     row_values,
     rules,
     skeleton,
@@ -73,7 +74,6 @@ from cvp_xl.workbooks.tracker_sheets import (
 )
 from cvp_xl.xlsx import tables
 from cvp_xl.xlsx.safety import check_xlsx
-from cvp_xl.xlsx.write import fit_to_page_width
 
 __all__ = [
     "build",
@@ -409,7 +409,7 @@ def _write(book: Book, settings: Settings, entries: list[dict], first_new: int,
         raise WorkbookError(f"{source}: formulas cvp-xl does not write and cannot compute: "
                             f"{', '.join(foreign[:10])}{' ...' if len(foreign) > 10 else ''}; "
                             "move them to another workbook")
-    fit_to_page_width(book.wb)
+    print_setup(book)
     book.save(path)
 
 

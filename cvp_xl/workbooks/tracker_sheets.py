@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, to_excel
 
 from cvp_xl.domain.documentation import realization
@@ -31,7 +31,7 @@ __all__ = [
     "Settings", "SHEET", "CUSTOMERS", "OVER_TIME", "HEADER_ROW", "FIRST_ROW", "ENTRY_COLUMNS",
     "CUSTOMER_COLUMNS", "HEADERS", "SETTING_CELLS", "OVER_TIME_FIRST", "EXAMPLE_NOTE",
     "row_values", "over_time_values", "periods", "skeleton", "write_entries", "rules",
-    "over_time_sheet",
+    "over_time_sheet", "print_setup",
 ]
 
 SHEET, CUSTOMERS, OVER_TIME = "Tracker", "Customers", "Over time"
@@ -45,6 +45,7 @@ SETTING_CELLS = {"as of": "B2", "overdue days": "B3", "currency": "B4", "periods
 OVER_TIME_FIRST = 4
 DATE_FORMAT = "yyyy-mm-dd"
 OVERDUE_FILL = PatternFill("solid", fgColor="F4CCCC", bgColor="F4CCCC")
+STATUS_ALIGN = Alignment(horizontal="left", indent=1)
 EXAMPLE_NOTE = ("Example data: the customers and figures are illustrative, not facts about any "
                 "real company.")
 RULE_TEXT = ("Overdue rule: a row is overdue (status 'overdue', highlighted red) when it has no "
@@ -147,9 +148,9 @@ def skeleton(book: Book, customers: list[dict], settings: Settings, example: boo
     for key, ref in SETTING_CELLS.items():
         style.label(ws.cell(int(ref[1:]), 1), labels[key])
         book.input(ws[ref], values[key], DATE_FORMAT if key == "as of" else None)
-    style.label(ws["A6"], RULE_TEXT, style.ITALIC)
+    style.note(ws, "A6", RULE_TEXT, "J", style.ITALIC)
     if example:
-        style.label(ws["A7"], EXAMPLE_NOTE, style.NOTE_FONT)
+        style.note(ws, "A7", EXAMPLE_NOTE, "J")
     style.header(ws, HEADER_ROW, 1, list(HEADERS))
     for col, width in zip("ABCDEFGHIJ", (24, 10, 12, 14, 14, 30, 12, 14, 14, 12)):
         ws.column_dimensions[col].width = width
@@ -166,6 +167,25 @@ def skeleton(book: Book, customers: list[dict], settings: Settings, example: boo
     dv.add("F2:F1000")
     for col, width in zip("ABCDEF", (24, 18, 40, 30, 30, 12)):
         cs.column_dimensions[col].width = width
+    for row in cs.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = style.WRAP
+
+
+def print_setup(book: Book) -> None:
+    """How the Tracker and Customers sheets print: landscape, one page wide, their headers on
+    every page; rows of wrapped text as tall as their text.  A sheet with a page setup of its own
+    (a tracker someone set up to print their way) keeps it."""
+    wb = book.wb
+    for name, title in ((SHEET, f"{HEADER_ROW}:{HEADER_ROW}"), (CUSTOMERS, "1:1")):
+        if name not in wb.sheetnames:
+            continue
+        ws = wb[name]
+        setup = ws.sheet_properties.pageSetUpPr
+        if setup is not None and setup.fitToPage or ws.page_setup.orientation is not None:
+            style.fit_row_heights(ws, book.values)
+        else:
+            style.print_setup(ws, "landscape", title_rows=title, values=book.values)
 
 
 def _formulas(r: int) -> tuple[str, str, str, str]:
@@ -193,10 +213,15 @@ def write_entries(book: Book, entries: list[dict], values: list[tuple], first_ne
         if new:
             for c, (col, fmt) in enumerate(zip(ENTRY_COLUMNS, formats), start=1):
                 book.input(ws.cell(r, c), entry[col], fmt)
+                if col in ("customer", "verified by"):
+                    ws.cell(r, c).alignment = style.WRAP
+
         for c, (formula, value, fmt) in enumerate(
                 zip(_formulas(r), computed, (style.PERCENT, style.MONEY, style.MONEY, None)),
                 start=7):
             book.formula(ws.cell(r, c), formula, value, fmt if new else None)
+        if new:
+            ws.cell(r, 10).alignment = STATUS_ALIGN  # the status, clear of the number before it
     return FIRST_ROW + len(entries) - 1
 
 
@@ -238,15 +263,27 @@ def rules(ws, last: int) -> None:
 
 def _chart(ws, last_row: int) -> None:
     from openpyxl.chart import LineChart, Reference
+    from openpyxl.chart.shapes import GraphicalProperties
 
     chart = LineChart()
     chart.title = "Promised vs documented value"
     chart.y_axis.title = "Value per period"
     chart.x_axis.title = "Period"
+    chart.y_axis.number_format = style.MONEY
     chart.add_data(Reference(ws, min_col=3, max_col=4, min_row=OVER_TIME_FIRST - 1,
                              max_row=last_row), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=OVER_TIME_FIRST, max_row=last_row))
-    chart.height, chart.width = 8, 16
+    for series, color in zip(chart.series, ("1F4E78", "70AD47")):
+        series.smooth = False  # one value per period: straight lines invent nothing between
+        series.marker.symbol = "circle"
+        series.marker.size = 7
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=color)
+        series.marker.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.solidFill = color
+    chart.x_axis.delete = False  # axes shown in desktop Excel too (openpyxl hides them)
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.height, chart.width = 9, 16
     ws.add_chart(chart, "G3")
 
 
@@ -258,8 +295,9 @@ def over_time_sheet(book: Book, entries: list[dict], last: int) -> None:
     ws = wb.create_sheet(OVER_TIME, 2)
     style.label(ws["A1"], "Promised against documented value, all customers, per period",
                 style.TITLE_FONT)
-    style.label(ws["A2"], "Realization = documented value / promised value of the rows "
-                "documented; #N/A where nothing is documented yet.")
+    style.note(ws, "A2", "Realization = documented value / promised value of the rows "
+               "documented; #N/A where nothing is documented yet.", "E", None)
+
     style.header(ws, OVER_TIME_FIRST - 1, 1, ["Period", "Period end", "Promised value",
                                               "Documented value", "Realization"])
     end = max(last, FIRST_ROW)
@@ -281,3 +319,4 @@ def over_time_sheet(book: Book, entries: list[dict], last: int) -> None:
     if lines:
         _chart(ws, OVER_TIME_FIRST + len(lines) - 1)
     style.protect(ws)
+    style.print_setup(ws, "landscape", one_page=True, values=book.values)

@@ -25,7 +25,6 @@ styled and unlocked; both sheets are protected without a password.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from openpyxl.styles import Alignment
@@ -36,13 +35,12 @@ from cvp_xl.args import number
 from cvp_xl.errors import CvpError, CvpValueError
 from cvp_xl.hosts.native import to_native, workbook_cells
 from cvp_xl.registry import get
-from cvp_xl.workbooks import example, load_yaml
+from cvp_xl.workbooks import example, load_yaml, style
 from cvp_xl.workbooks.book import Book
 from cvp_xl.workbooks.style import (
     BOLD,
     LINK_FONT,
     MONEY_CENTS,
-    NOTE_FONT,
     PERCENT,
     TITLE_FONT,
     header,
@@ -61,22 +59,22 @@ EQUATIONS, INPUTS = "Equations", "Inputs"
 #: The columns of the Equations sheet (header, width, wrapped).
 COLUMNS = {
     "number": ("#", 5, False),
-    "element": ("Value element", 20, True),
-    "equation": ("Word equation", 70, True),
-    "unit": ("Unit", 14, True),
-    "cvp": ("CVP_WORDEQ", 15, False),
-    "native": ("Native formula", 15, False),
-    "agree": ("Agree", 8, False),
-    "inputs": ("Inputs", 16, False),
-    "formula": ("Native formula, as text", 48, True),
+    "element": ("Value element", 18, True),
+    "equation": ("Word equation", 56, True),
+    "unit": ("Unit", 12, True),
+    "cvp": ("CVP_WORDEQ", 14, False),
+    "native": ("Native formula", 14, False),
+    "agree": ("Agree", 7, False),
+    "inputs": ("Inputs", 13, False),
+    "formula": ("Native formula, as text", 40, True),
 }
 _INPUT_COLUMNS = (
     ("#", 5, False),
     ("Value element", 20, True),
-    ("Quantity", 44, True),
+    ("Quantity", 40, True),
     ("Unit", 14, False),
     ("Example value", 14, False),
-    ("Source (an example, not a fact)", 80, True),
+    ("Source (an example, not a fact)", 70, True),
 )
 HEADER_ROW = 4  # on both sheets; data starts on the next row
 #: How close CVP_WORDEQ and the native formula must be for the Agree column to say "yes".
@@ -86,7 +84,7 @@ TOP_WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 CENTER_TOP = Alignment(horizontal="center", vertical="top")
 NUMBER_TOP = Alignment(horizontal="right", vertical="top", indent=1)
-LINE_HEIGHT = 15  # points per line of 11-point text
+LINE_HEIGHT = style.LINE_HEIGHT  # points per line of 11-point text
 
 ABOUT = ("Each row turns a difference in performance into money per period. Unit: "
          "CVP_WORDEQ_UNIT. CVP_WORDEQ computes the words with the cvp-xl add-in; the native "
@@ -169,33 +167,14 @@ def load_spec(spec=None) -> dict:
 # -- workbook ---------------------------------------------------------------------------------
 
 
-def _lines(text: str, width: int) -> int:
-    """Lines a wrapped text takes in a column ``width`` wide (a column's width counts '0'
-    characters; about 1.2 characters of text fit in each, less at the end of a line)."""
-    return max(1, math.ceil(len(text) / (1.2 * max(width - 2, 1))))
-
-
-def _fit_row(ws, row: int, texts: list[tuple[str, int]]) -> None:
-    lines = max(_lines(text, width) for text, width in texts)
-    ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
-
-
 def _sheet(ws, title: str, note: str, columns) -> None:
-    """Title, a wrapped note across the columns, the header row, widths, panes, printing."""
+    """Title, a wrapped note across the columns, the header row, widths, panes."""
     label(ws.cell(1, 1), title, TITLE_FONT)
-    label(ws.cell(2, 1), note, NOTE_FONT)
-    ws.cell(2, 1).alignment = TOP_WRAP
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
-    _fit_row(ws, 2, [(note, sum(width for _, width, _ in columns))])
+    style.note(ws, "A2", note, get_column_letter(len(columns)))
     header(ws, HEADER_ROW, 1, [title for title, _, _ in columns])
     for j, (_, width, _) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
-    ws.row_dimensions[HEADER_ROW].height = 2 * LINE_HEIGHT + 3
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
 def _value_format(unit: str, value: float) -> str:
@@ -220,9 +199,6 @@ def _inputs(book: Book, ws, k: int, e: dict, first: int) -> None:
             ws.cell(row, j).alignment = TOP_WRAP if _INPUT_COLUMNS[j - 1][2] else TOP
         ws.cell(row, 1).alignment = CENTER_TOP
         value.alignment = NUMBER_TOP
-        _fit_row(ws, row, [(item["name"], _INPUT_COLUMNS[2][1]),
-                           (item["source"], _INPUT_COLUMNS[5][1]),
-                           (e["element"] if i == 0 else "", _INPUT_COLUMNS[1][1])])
 
 
 def _results(e: dict) -> dict:
@@ -265,9 +241,6 @@ def _equation(book: Book, ws, k: int, e: dict, first: int, read) -> None:
         at[key].alignment = TOP_WRAP if wrap else TOP
     at["cvp"].alignment = at["native"].alignment = NUMBER_TOP
     at["number"].alignment = at["agree"].alignment = CENTER_TOP
-    widths = {key: width for key, (_, width, _) in COLUMNS.items()}
-    _fit_row(ws, r, [(e["equation"], widths["equation"]), (e["element"], widths["element"]),
-                     (native, widths["formula"])])
 
 
 def build(path, spec=None) -> Path:
@@ -299,8 +272,10 @@ def build(path, spec=None) -> Path:
         _inputs(book, in_ws, k, e, first)
         _equation(book, eq_ws, k, e, first, read)
         first += len(e["inputs"]) + 1  # a blank row between equations
-    for ws in book.wb.worksheets:
+    for ws in book.wb.worksheets:  # landscape, one page wide, the header on every page
         protect(ws)
+        style.print_setup(ws, "landscape", title_rows=f"{HEADER_ROW}:{HEADER_ROW}",
+                          values=book.values)
     return book.save(path)
 
 

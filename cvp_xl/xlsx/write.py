@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["set_text", "set_value", "fit_to_page_width", "FORMULA_PREFIXES"]
+__all__ = ["set_text", "set_value", "FORMULA_PREFIXES"]
 
 #: Text that a spreadsheet would read as a formula (or a DDE/CSV-injection payload).
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -27,14 +27,3 @@ def set_value(cell, value) -> None:
     else:
         cell.value = value
 
-
-def fit_to_page_width(wb, landscape: bool = True) -> None:
-    """Print every sheet that has no page setup of its own one page wide (as many pages tall
-    as it needs), so no column is cut off onto a page of its own."""
-    for ws in wb.worksheets:
-        setup = ws.sheet_properties.pageSetUpPr
-        if setup is not None and setup.fitToPage:
-            continue
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -4,6 +4,7 @@ LibreOffice recompute the same."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import openpyxl
 import pandas as pd
@@ -149,11 +150,24 @@ def test_workbook_is_share_safe_and_protected(books):
     case = wb["Case 1"]
     assert case.protection.sheet and not case["B3"].protection.locked
     assert case["B6"].protection.locked
-    assert case.print_area == "'Case 1'!$A$1:$C$20"
+    assert case.print_area == "'Case 1'!$A$1:$D$20"
     assert case.page_setup.fitToHeight == 1 and case.page_setup.fitToWidth == 1
     assert case.sheet_properties.pageSetUpPr.fitToPage
     assert not wb["Case histories"].protection.sheet  # Excel cannot grow a protected table
     assert wb.sheetnames == ["Case histories", SUMMARY] + [f"Case {n}" for n in range(1, 8)]
+
+
+def test_what_a_customer_reads_has_no_spreadsheet_jargon(books):
+    """The Summary's note said "Native COUNTIFS, SUMIFS and AVERAGEIFS (SUMPRODUCT for labels
+    with digits or ~) over the table" (issue 15): a customer reads the sheets' text, not how
+    the formulas work."""
+    wb = openpyxl.load_workbook(books["example"][0])
+    jargon = re.compile(r"COUNTIFS|SUMIFS|AVERAGEIFS|SUMPRODUCT|INDEX|native", re.I)
+    texts = {f"{ws.title}!{c.coordinate}": c.value for ws in wb.worksheets
+             for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.data_type == "s"}  # text, not formulas
+    assert texts[f"{SUMMARY}!A2"].startswith("Documented value per year of the case histories")
+    assert not {ref: t for ref, t in texts.items() if jargon.search(t)}
 
 
 def test_case_sheet_shows_its_row(books):

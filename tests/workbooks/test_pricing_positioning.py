@@ -114,10 +114,21 @@ def formula_cells(path) -> dict:
             for row in ws.iter_rows() for c in row if c.data_type == "f"}
 
 
+def waterfall(values: dict) -> int:
+    """The row of the waterfall's header on the Pricing sheet; its steps follow, one a row
+    (column A the step, B to G base, increase, decrease, total, our price, running total)."""
+    rows = [int(ref[1:]) for (s, ref), v in values.items() if s == "Pricing" and ref[0] == "A"
+            and ref[1:].isdigit() and v == pricing.WATERFALL_HEADER]
+    assert len(rows) == 1
+    return rows[0]
+
+
 def right_of(values: dict, sheet: str, label: str, col: str = "B"):
-    """The value next to the label in column A of ``sheet``."""
+    """The value next to the label in column A of ``sheet`` (on Pricing, above the waterfall's
+    data, whose steps repeat some labels)."""
+    end = waterfall(values) if sheet == "Pricing" else math.inf
     rows = [ref[1:] for (s, ref), v in values.items() if s == sheet and ref[0] == "A"
-            and ref[1:].isdigit() and v == label]
+            and ref[1:].isdigit() and int(ref[1:]) < end and v == label]
     assert len(rows) == 1, f"label {label!r} found {len(rows)} times"
     return values[(sheet, f"{col}{rows[0]}")]
 
@@ -193,7 +204,7 @@ def test_the_edge_cases_take_the_error_paths(all_books):
     assert v[("Pricing", "D38")] == ErrorValue("#DIV/0!")  # ratio at a price of 0
     assert v[("Pricing", "B43")] == ErrorValue("#DIV/0!")  # the measures' comparison
     v = read_values(all_books["pricing-edge-negative"])
-    assert v[("Pricing", "J8")] == 0  # =A13, an empty name
+    assert v[("Pricing", f"A{waterfall(v) + 3}")] == 0  # =A13, an empty name
     assert right_of(v, "Pricing", "Do the two measures agree?").startswith("Yes")
     v = read_values(all_books["positioning-edge-few"])
     assert positioning.NOT_ENOUGH in [v.get(("Propositions", f"F{r}")) for r in range(5, 13)]
@@ -301,11 +312,14 @@ def test_pricing_ratio_and_differential_disagree_and_the_differential_decides(ca
 def test_waterfall_steps_add_up(cached):
     v = cached["pricing"]
     # hand: reference 0.06, +0.012 -> 0.072, +0.006 -> 0.078, -0.004 -> 0.074 = total
-    running = [v[("Pricing", f"P{r}")] for r in range(6, 11)]
+    head = waterfall(v)
+    running = [v[("Pricing", f"G{r}")] for r in range(head + 1, head + 6)]
     assert all(close(a, b) for a, b in zip(running, [0.06, 0.072, 0.078, 0.074, 0.074]))
-    assert v[("Pricing", "J9")] == "- Dispenser retrofit, spread per towel"
-    assert close(v[("Pricing", "K9")], 0.074) and close(v[("Pricing", "M9")], 0.004)
-    assert all(close(v[("Pricing", f"O{r}")], 0.07) for r in range(6, 11))  # the price line
+    assert v[("Pricing", f"A{head + 4}")] == "- Dispenser retrofit, spread per towel"
+    assert close(v[("Pricing", f"B{head + 4}")], 0.074)  # the base: the running total after
+    assert close(v[("Pricing", f"D{head + 4}")], 0.004)  # the decrease
+    assert all(close(v[("Pricing", f"F{r}")], 0.07)  # the price line
+               for r in range(head + 1, head + 6))
 
 
 def test_positioning_point_types_equal_python(cached):
@@ -416,7 +430,8 @@ def test_a_spec_with_formula_text_stays_text(tmp_path):
     ws = wb["Pricing"]
     for ref, text in (("A1", spec["title"]), ("A12", "=1+1"), ("D16", "@SUM(A1:A9)")):
         assert ws[ref].value == text and ws[ref].data_type == "s"
-    assert read_values(path)[("Pricing", "J7")] == "=1+1"  # the chart label shows the text
+    values = read_values(path)
+    assert values[("Pricing", f"A{waterfall(values) + 2}")] == "=1+1"  # the chart label: text
 
 
 @pytest.mark.parametrize("kind", ["pricing", "positioning"])

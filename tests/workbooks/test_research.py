@@ -122,21 +122,40 @@ def test_only_share_safe_functions(name, books):
     assert unsafe_functions(books[name]) == []
 
 
+def summary_rows(v: dict) -> tuple[dict, dict]:
+    """Each input's row in the Summary's two tables: the evidence (n, customers, methods in E to
+    N) and, below it, low, base and high (B to D; evidence J; source L), each table under a
+    header whose column A says "Input"."""
+    heads = sorted(int(ref[1:]) for (s, ref), x in v.items()
+                   if s == "Summary" and ref[0] == "A" and ref[1:].isdigit() and x == "Input")
+    assert len(heads) == 2
+    tables = []
+    for head in heads:
+        rows, r = {}, head + 1
+        while isinstance(v.get(("Summary", f"A{r}")), str):
+            rows[v[("Summary", f"A{r}")]] = r
+            r += 1
+        tables.append(rows)
+    assert list(tables[0]) == list(tables[1]) and len(tables[0]) == 11
+    return tables[0], tables[1]
+
+
 def test_the_summary_gives_each_inputs_evidence(books):
     v = read_values(books["research-linecare"])
-    rows = {v[("Summary", f"A{r}")]: r for r in range(8, 19)}
-    r = rows["Hours lost per stop"]
+    rows, values = summary_rows(v)
+    r, r2 = rows["Hours lost per stop"], values["Hours lost per stop"]
     # hand, PERCENTILE.INC over 2.5, 3.0, 3.2, 3.5, 3.8, 4.0, 4.5, 5.0:
     # P25 = 3.0 + 0.75 x 0.2 = 3.15, P50 = 3.5 + 0.5 x 0.3 = 3.65, P75 = 4.0 + 0.25 x 0.5 = 4.125
-    got = [v[("Summary", f"{c}{r}")] for c in "EFGHOPQ"]
-    assert got[:4] == [8, 8, 6, 2]  # n, customers, field value assessments, focus groups
-    assert got[4:] == pytest.approx([3.15, 3.65, 4.125], rel=1e-12)
-    assert v[("Summary", f"U{r}")] == ("6 field value assessments and 2 focus groups at 8 "
-                                        "customers, 2026-Q2–Q3, P25/P50/P75")
-    assert v[("Summary", f"T{rows['Loaded labor cost per hour']}")] == \
+    got = [v[("Summary", f"{c}{r}")] for c in "EFGH"]
+    assert got == [8, 8, 6, 2]  # n, customers, field value assessments, focus groups
+    assert [v[("Summary", f"{c}{r2}")] for c in "BCD"] == pytest.approx([3.15, 3.65, 4.125],
+                                                                        rel=1e-12)
+    assert v[("Summary", f"L{r2}")] == ("6 field value assessments and 2 focus groups at 8 "
+                                         "customers, 2026-Q2–Q3, P25/P50/P75")
+    assert v[("Summary", f"J{values['Loaded labor cost per hour']}")] == \
         "not enough (fewer than 3)"
-    assert v[("Summary", f"T{rows['Energy price']}")] == "no evidence"
-    assert v[("Summary", f"U{rows['Energy price']}")] in ("", None)
+    assert v[("Summary", f"J{values['Energy price']}")] == "no evidence"
+    assert v[("Summary", f"L{values['Energy price']}")] in ("", None)
 
 
 def test_drivers_weights_and_the_value_map(books):
@@ -160,12 +179,13 @@ def test_the_check_column_and_the_summary_follow_what_users_type(books, libreoff
     # only the last typed row counts: Hours lost per stop now has 9 observations at 9 customers
     obs = research.read_findings(example("research", "findings.csv"), load_spec(SPEC), TODAY)
     values = [o.value for o in obs if o.input == "Hours lost per stop"] + [6.0]
-    row = 10  # Summary row of Hours lost per stop
+    rows, lows = summary_rows(lo)
+    row, row2 = rows["Hours lost per stop"], lows["Hours lost per stop"]
     assert lo[("Summary", f"E{row}")] == 9 and lo[("Summary", f"F{row}")] == 9
-    assert [lo[("Summary", f"{c}{row}")] for c in "OPQ"] == pytest.approx(
+    assert [lo[("Summary", f"{c}{row2}")] for c in "BCD"] == pytest.approx(
         [rs.percentile(values, p) for p in (25, 50, 75)], rel=1e-9)
-    assert lo[("Summary", f"U{row}")] == ("7 field value assessments and 2 focus groups at 9 "
-                                          "customers, 2026-Q2–Q4, P25/P50/P75")
+    assert lo[("Summary", f"L{row2}")] == ("7 field value assessments and 2 focus groups at 9 "
+                                           "customers, 2026-Q2–Q4, P25/P50/P75")
 
 
 def test_reading_the_workbook_back_reports_the_typed_rows(books):
