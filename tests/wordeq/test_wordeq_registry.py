@@ -292,7 +292,8 @@ def test_no_translation_says_why(formula, reason):
 
 
 def test_other_functions_ignore_the_reader():
-    assert to_native("=CVP_ROI(B1,B2)", cells=reader({})) == "=IF(COUNT(B1,B2)<2,SUM(B1,B2)+#VALUE!,(B1-B2)/B2)"
+    assert to_native("=CVP_ROI(B1,B2)", cells=reader({})) == (
+        "=IF(COUNT(B1,B2)<2,SUM(B1,B2)+#VALUE!,(B1-B2)/B2)")
 
 
 def test_native_wordeq_directly():
