@@ -1,35 +1,43 @@
-"""Batch regeneration: how close to the cost of writing the files, how far ahead of LibreOffice.
+"""Batch regeneration at disk speed: stamping against openpyxl, the engines, LibreOffice.
 
-For each example spec, in one run:
+For each example spec, in one run, per file:
 
-- ours: ``build_many`` over N customers (default 1,000) in one process:
-  vectorised model, each file written once with formulas and cached values;
-- the floor: the same workbooks written with openpyxl with no computation and
-  no cached values (``build(..., cached=False)`` with results computed once);
-- the naive engine path: build the workbook, then load and compute it with
-  the formulas engine, per customer (on a sample);
-- LibreOffice: one ``soffice --convert-to`` per file to recompute it (on a
-  sample of 20), as a script around LibreOffice would.
+- stamped batch: ``build_many`` over N customers (default 1,000) in one process: the
+  vectorised model, each file laid out by the builder and *stamped* into the parts of the
+  first file of its shape (``cvp_xl.workbooks.calculator.stamp``; the counts of files stamped
+  and written by the builder are printed), the summary;
+- the writers alone, interleaved in rounds of 20 files so that each sees the same load (the
+  machine is shared), on ``--per-file`` customers (default 200), each given its results as
+  batch gives them: stamp (``Stamper.build``, batch's writer now); builder (``build``:
+  openpyxl, then the cached values, batch's writer before); floor (``build(...,
+  cached=False)``, results computed once: the same workbook written by openpyxl with no
+  cached values and no template record, what openpyxl alone costs);
+- formulas engine: load and compute a stamped file with the formulas engine (on a sample);
+- LibreOffice: one ``soffice --convert-to`` per file (on a sample), as a script would;
+- recalc of a returned calculator (a price changed, the Conservative case chosen): by its
+  model (``cvp-xl recalc`` on a calculator it recognises) against the formulas engine.
 
-Then peak memory of ours at 1,000 and 5,000 customers (separate processes).
+Then ``cvp-xl batch --jobs 2`` over 10,000 customers of the first spec (``--big``) and over
+1,000, each in a process of its own: the wall time and the peak memory of the largest process
+(the command or one of its workers).  ``--nightly N`` (default 200; 0 skips it) times the
+nightly loop as before (see :func:`nightly`).
 
-``--nightly N`` (default 200; 0 skips it) times the nightly loop on N customers of the
-first spec, each figure per file against the first run's cost per file, in the same run:
-a rerun with nothing changed; a rerun after 10% of the rows changed, half of those files
-edited by their customer (carried); ``upgrade`` to a spec with one input renamed; and
-``collect`` of the N files against LibreOffice recomputing one file.
+    python benchmarks/batch.py [--customers 1000] [--sample 20] [--big 10000] [--jobs 2]
+                               [--skip-libreoffice] [--skip-memory] [--nightly 200]
 
-    python benchmarks/batch.py [--customers 1000] [--sample 20] [--skip-libreoffice]
-                               [--nightly 200]
-
-Targets (issue 5): total <= 1.5x the floor; >= 20x faster per file than
-LibreOffice; peak memory that does not grow with the number of customers.
+Targets (issue 14): stamped <= 0.15x the floor; 10,000 customers with --jobs 2 in <= 60 s on
+a 2-core machine; peak memory flat from 1,000 to 10,000 customers; recalc by the model
+<= 0.05x the engine.  (Issue 5: batch <= 1.5x the floor, >= 20x faster than LibreOffice.)
+The machine's load average is printed at the start and the end: on a shared machine the
+figures of one run are comparable with each other, not with another run's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -59,43 +67,64 @@ def timed(fn):
     return time.perf_counter() - start, out
 
 
-def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool) -> dict:
+def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool, per_file: int) -> dict:
+    """Per-file seconds of each way of writing (and checking) this spec's calculators."""
     from cvp_xl.commands.batch import build_many
     from cvp_xl.hosts.formulas_host import register_all
     from cvp_xl.hosts.libreoffice import find_soffice, recalc_with_libreoffice
     from cvp_xl.workbooks.calculator import load_spec, model
     from cvp_xl.workbooks.calculator.builder import build
+    from cvp_xl.workbooks.calculator.stamp import Stamper, stamper
 
     spec = load_spec(spec_path)
     table = customers(spec, n)
     row = {"spec": spec_path.stem, "customers": n}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        t_ours, report = timed(lambda: build_many(spec, table, tmp / "ours"))
+        writer = stamper(spec)  # this process's: build_many runs here
+        before = writer.stamped, writer.built
+        t_stamped, report = timed(lambda: build_many(spec, table, tmp / "stamped"))
         assert len(report.written) == n, report.problems[:3]
-        row["ours_s"] = t_ours
+        row["stamped_batch_per_file_s"] = t_stamped / n
+        row["files_stamped"] = writer.stamped - before[0]
+        row["files_by_builder"] = writer.built - before[1]
+        assert not writer.notes, writer.notes
 
+        # the three writers per file, interleaved in rounds of 20 files so that each sees
+        # the same load (the machine is shared)
+        m = min(n, per_file)
+        givens = [{i.name: float(table[i.name][k]) for i in spec.inputs} for k in range(m)]
+        block = model.evaluate(spec, {k: np.array([g[k] for g in givens]) for k in givens[0]})
         results, sens = model.evaluate(spec), model.sensitivity(spec)
-        floor_dir = tmp / "floor"
-
-        def floor():
-            for k in range(n):
-                build(spec, floor_dir / f"{k}.xlsx", results=results, sens=sens, cached=False)
-
-        row["floor_s"], _ = timed(floor)
+        own = Stamper(spec)
+        own.build(tmp / "writer" / "template.xlsx", customer="Template")  # its template
+        spent = {"stamp": 0.0, "builder": 0.0, "floor": 0.0}
+        for first in range(0, m, 20):
+            ks = range(first, min(first + 20, m))
+            spent["stamp"] += timed(lambda ks=ks: [own.build(
+                tmp / "writer" / f"s{k}.xlsx", given=givens[k], customer=f"Customer {k}",
+                results=model.pick(block, k), sens=model.sensitivity(spec, givens[k]))
+                for k in ks])[0]
+            spent["builder"] += timed(lambda ks=ks: [build(
+                spec, tmp / "writer" / f"b{k}.xlsx", given=givens[k],
+                customer=f"Customer {k}", results=model.pick(block, k),
+                sens=model.sensitivity(spec, givens[k])) for k in ks])[0]
+            spent["floor"] += timed(lambda ks=ks: [build(
+                spec, tmp / "writer" / f"f{k}.xlsx", results=results, sens=sens,
+                cached=False) for k in ks])[0]
+        for key, seconds in spent.items():
+            row[f"{key}_per_file_s"] = seconds / m
 
         import formulas
 
         register_all()
-        paths = sorted((tmp / "ours").glob("C-*.xlsx"))[:sample]
+        paths = sorted((tmp / "stamped").glob("C-*.xlsx"))[:sample]
 
         def naive():
             for p in paths:
                 formulas.ExcelModel().loads(str(p)).finish().calculate()
 
-        t_naive, _ = timed(naive)
-        row["naive_engine_per_file_s"] = t_naive / len(paths)
-
+        row["formulas_engine_per_file_s"] = timed(naive)[0] / len(paths)
         if libreoffice and find_soffice():
             out = tmp / "lo"
             out.mkdir()
@@ -104,32 +133,69 @@ def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool) -> dict:
                 for p in paths:
                     recalc_with_libreoffice([p], out)
 
-            t_lo, _ = timed(lo)
-            row["libreoffice_per_file_s"] = t_lo / len(paths)
-    row["ours_per_file_s"] = row["ours_s"] / n
-    row["ours_over_floor"] = row["ours_s"] / row["floor_s"]
+            row["libreoffice_per_file_s"] = timed(lo)[0] / len(paths)
+        row.update(returned_recalc(spec, tmp / "returned.xlsx"))
+    row["stamp_over_floor"] = row["stamp_per_file_s"] / row["floor_per_file_s"]
+    row["builder_over_floor"] = row["builder_per_file_s"] / row["floor_per_file_s"]
+    row["stamped_batch_over_floor"] = row["stamped_batch_per_file_s"] / row["floor_per_file_s"]
     if "libreoffice_per_file_s" in row:
-        row["libreoffice_over_ours"] = row["libreoffice_per_file_s"] / row["ours_per_file_s"]
-    row["naive_over_ours"] = row["naive_engine_per_file_s"] / row["ours_per_file_s"]
+        row["libreoffice_over_stamped_batch"] = (row["libreoffice_per_file_s"]
+                                                 / row["stamped_batch_per_file_s"])
+    row["recalc_model_over_engine"] = row["recalc_model_s"] / row["recalc_engine_s"]
     return row
 
 
-def peak_memory(spec_path: Path, n: int) -> float:
-    """Peak RSS in MiB of a separate process that runs build_many over n customers."""
-    code = f"""
-import resource, sys, tempfile
-sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
-from batch import customers
-from cvp_xl.commands.batch import build_many
-from cvp_xl.workbooks.calculator import load_spec
-spec = load_spec({str(spec_path)!r})
-table = customers(spec, {n})
-with tempfile.TemporaryDirectory() as tmp:
-    build_many(spec, table, tmp)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+def returned_recalc(spec, path: Path, runs: int = 5) -> dict:
+    """A calculator as a customer returns it (a price raised, the Conservative case chosen),
+    recomputed by its model and by the formulas engine; the best of a few runs of each."""
+    import openpyxl
+
+    from cvp_xl.commands.recalc import compute
+    from cvp_xl.workbooks.calculator.builder import build
+
+    layout = build(spec, path, customer="Returned Ltd")
+    wb = openpyxl.load_workbook(path)
+    cell = wb["Inputs"][f"E{layout.price_rows[spec.offering.name]}"]
+    cell.value = cell.value * 1.05 + 1
+    wb["Summary"]["B4"] = "Conservative"
+    wb.save(path)
+    by_model = [timed(lambda: compute(path)) for _ in range(runs)]
+    engine = [timed(lambda: compute(path, by_model=False)) for _ in range(2)]
+    assert all(r.by_model for _, r in by_model) and not engine[0][1].by_model
+    values, other = by_model[0][1].values, engine[0][1].values
+    assert values.keys() == other.keys()
+    return {"recalc_model_s": min(t for t, _ in by_model),
+            "recalc_engine_s": min(t for t, _ in engine)}
+
+
+def big_run(spec_path: Path, n: int, jobs: int) -> dict:
+    """``cvp-xl batch --jobs J`` over n customers in a process of its own: wall seconds, CPU
+    seconds of all its processes, and the peak memory (MiB) of the largest process (the
+    command or one of its workers)."""
+    from cvp_xl.workbooks.calculator import load_spec
+
+    spec = load_spec(spec_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        table = Path(tmp) / "customers.csv"
+        customers(spec, n).to_csv(table, index=False)
+        code = f"""
+import resource, subprocess, sys, time
+start = time.perf_counter()
+cli = "from cvp_xl.commands.cli import main; main()"
+done = subprocess.run([sys.executable, "-c", cli, "batch", {str(spec_path)!r},
+                       "--customers", {str(table)!r}, "--out", {str(Path(tmp) / 'out')!r},
+                       "--jobs", "{jobs}", "--quiet"], capture_output=True, text=True)
+took = time.perf_counter() - start
+assert done.returncode == 0, done.stdout + done.stderr
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 """
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True)
+        took, peak, cpu = map(float, out.stdout.split())
+        written = len(list((Path(tmp) / "out").glob("C-*.xlsx")))
+    assert written == n, written
+    return {"customers": n, "seconds": took, "peak_mib": peak, "cpu_seconds": cpu}
 
 
 def nightly(spec_path: Path, n: int, libreoffice: bool) -> dict:
@@ -188,26 +254,50 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--per-file", type=int, default=200,
+                        help="files written by the builder and by the floor, per spec")
+    parser.add_argument("--big", type=int, default=10_000,
+                        help="customers of the --jobs run (0 skips it and the memory runs)")
+    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-libreoffice", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--nightly", type=int, default=200)
     args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"load average at the start {os.getloadavg()[0]:.2f} (shared with other jobs)")
     if args.nightly:
         loop = nightly(SPECS[0], args.nightly, not args.skip_libreoffice)
         print(f"nightly loop ({SPECS[0].stem}, {args.nightly} files): " + ", ".join(
             f"{k} {v:,.4f}" for k, v in loop.items() if k != "files"))
-    rows = [one_spec(p, args.customers, args.sample, not args.skip_libreoffice) for p in SPECS]
+    rows = [one_spec(p, args.customers, args.sample, not args.skip_libreoffice, args.per_file)
+            for p in SPECS]
     frame = pd.DataFrame(rows).set_index("spec")
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:,.4f}".format):
         print(frame.T)
-    if not args.skip_memory:
-        mem = {n: peak_memory(SPECS[0], n) for n in (1000, 5000)}
-        print(f"peak memory ({SPECS[0].stem}): " +
-              ", ".join(f"{n:,} customers {m:,.0f} MiB" for n, m in mem.items()))
-    print(json.dumps({"ours_over_floor_max": float(frame["ours_over_floor"].max()),
-                      "libreoffice_over_ours_min": float(frame.get(
-                          "libreoffice_over_ours", pd.Series([np.nan])).min())}))
+    big = {}
+    if args.big:
+        runs = [big_run(SPECS[0], args.big, args.jobs)]
+        if not args.skip_memory:
+            runs.append(big_run(SPECS[0], 1000, args.jobs))
+        for r in runs:
+            each = r["seconds"] / r["customers"] * 1000
+            print(f"cvp-xl batch --jobs {args.jobs}, {r['customers']:,} customers of "
+                  f"{SPECS[0].stem}: {r['seconds']:,.1f} s ({each:,.1f} ms a file; "
+                  f"{r['cpu_seconds'] / r['customers'] * 1000:,.1f} ms of CPU a file, all "
+                  f"processes), peak memory of the largest process {r['peak_mib']:,.0f} MiB")
+        big = {"big_run_s": runs[0]["seconds"]}
+        if len(runs) == 2:
+            big["peak_mib_big_over_1000"] = runs[0]["peak_mib"] / runs[1]["peak_mib"]
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(json.dumps({"stamp_over_floor_max": float(frame["stamp_over_floor"].max()),
+                      "stamped_batch_over_floor_max":
+                          float(frame["stamped_batch_over_floor"].max()),
+                      "recalc_model_over_engine_max":
+                          float(frame["recalc_model_over_engine"].max()),
+                      "libreoffice_over_stamped_batch_min": float(frame.get(
+                          "libreoffice_over_stamped_batch", pd.Series([np.nan])).min()),
+                      **big}))
 
 
 if __name__ == "__main__":

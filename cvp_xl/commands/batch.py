@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,13 @@ from cvp_xl.workbooks.calculator import model
 from cvp_xl.workbooks.calculator.builder import TEMPLATE_VERSION, build
 from cvp_xl.workbooks.calculator.spec import Spec
 from cvp_xl.xlsx import tables
+from cvp_xl.xlsx.atomic import (
+    DISK_ERRORS,
+    clean_temporaries,
+    copy_atomic,
+    locked,
+    not_written,
+)
 from cvp_xl.xlsx.tables import LineProblem
 
 from .carry import backup_folder
@@ -78,11 +85,14 @@ class BatchReport:
     notes: list[str] = field(default_factory=list)
     backup: Path | None = None
     summary: pd.DataFrame | None = None
+    stopped: str | None = None          # the disk error that stopped the run
+    not_written: list[str] = field(default_factory=list)  # summary files, with the reason
 
     @property
     def ok(self) -> bool:
         """No row skipped, no file failed or left as it was, no table change left unapplied."""
-        return not (self.problems or self.failed or self.kept or self.conflicts)
+        return not (self.problems or self.failed or self.kept or self.conflicts
+                    or self.stopped or self.not_written)
 
 
 def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
@@ -322,16 +332,23 @@ def _properties(job: dict) -> dict[str, str]:
 
 
 def _build_chunk(spec: Spec, jobs: list[dict]) -> list[dict]:
-    """Build new calculators (runs in a worker); one outcome per job."""
+    """Build new calculators (runs in a worker); one outcome per job.
+
+    Each file is the one ``build`` writes, stamped into the parts of the first file of its
+    shape (:mod:`cvp_xl.workbooks.calculator.stamp`; the worker keeps its templates from one
+    chunk to the next).
+    """
+    from cvp_xl.workbooks.calculator.stamp import stamper
+
+    writer = stamper(spec)
     out = []
     for job in jobs:
         try:
-            build(spec, job["path"], given=job["inputs"], customer=job["name"] or None,
-                  results=job["results"], sens=job["sens"], properties=_properties(job))
+            writer.build(job["path"], given=job["inputs"], customer=job["name"] or None,
+                         results=job["results"], sens=job["sens"], properties=_properties(job))
             out.append({"id": job["id"], "status": "written"})
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-            out.append({"id": job["id"], "status": "failed",
-                        "message": f"{type(exc).__name__}: {exc}"})
+            out.append(_failure(job, exc, ""))
     return out
 
 
@@ -342,16 +359,23 @@ def _rebuild_chunk(spec: Spec, jobs: list[dict]) -> list[dict]:
         try:
             out.append(_rebuild(spec, job))
         except Exception as exc:  # noqa: BLE001 - the old file stays as it was
-            out.append({"id": job["id"], "status": "failed",
-                        "message": f"{type(exc).__name__}: {exc}; the file is as it was"})
+            out.append(_failure(job, exc, "; the file is as it was"))
     return out
+
+
+def _failure(job: dict, exc: Exception, kept: str) -> dict:
+    """The outcome of a job that raised: an OS error names the file and the error (and its
+    errno, so that a full disk or a read-only folder stops the run)."""
+    if isinstance(exc, OSError):
+        existed = bool(kept)
+        return {"id": job["id"], "status": "failed", "errno": exc.errno,
+                "message": str(not_written(job["path"].name, exc, existed))}
+    return {"id": job["id"], "status": "failed", "message": f"{type(exc).__name__}: {exc}{kept}"}
 
 
 def _backup(path: Path, backup: Path) -> Path:
     backup.mkdir(parents=True, exist_ok=True)
-    target = backup / path.name
-    shutil.copy2(path, target)
-    return target
+    return copy_atomic(path, backup / path.name)  # whole or not at all
 
 
 def _rebuild(spec: Spec, job: dict) -> dict:
@@ -408,35 +432,59 @@ def _rebuild(spec: Spec, job: dict) -> dict:
 
 
 def _clean_temporaries(out_dir: Path) -> None:
-    """Remove what a killed run left behind: hidden ``.*.xlsx`` files, carry folders."""
-    for tmp in out_dir.glob(".*.xlsx"):
-        tmp.unlink(missing_ok=True)
+    """Remove what a killed run left behind, with the folder's lock held: temporary files
+    whose process is gone (:func:`~cvp_xl.xlsx.atomic.clean_temporaries`; a command writing
+    now keeps its own) and carry folders (only a batch holding the lock makes them here)."""
+    clean_temporaries(out_dir)
     for tmp in out_dir.glob(".cvp-xl-carry-*"):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _run(spec, work, executor, chunk_size, progress) -> dict[str, dict]:
-    """Run ``[(function, jobs)]`` here or on the executor; ``{customer id: outcome}``."""
+    """Run ``[(function, jobs)]`` here or on the executor; ``{customer id: outcome}``.
+
+    A file that cannot be written for a reason of the disk (full, read-only: the next file
+    would fail the same way) stops the run: the chunks not started are not run and their
+    customers are reported as not written.
+    """
     chunks = [(fn, jobs[i:i + chunk_size]) for fn, jobs in work
               for i in range(0, len(jobs), chunk_size)]
     outcomes: dict[str, dict] = {}
+    stop: str | None = None
+
+    def record(chunk, done):
+        nonlocal stop
+        outcomes.update((o["id"], o) for o in done)
+        stop = stop or next((o["message"] for o in done if o.get("errno") in DISK_ERRORS),
+                            None)
+        if progress:
+            progress(len(chunk))
+
     if executor is None:
         for fn, chunk in chunks:
-            outcomes.update((o["id"], o) for o in fn(spec, chunk))
-            if progress:
-                progress(len(chunk))
+            record(chunk, _not_run(chunk, stop) if stop else fn(spec, chunk))
         return outcomes
     futures = {executor.submit(fn, spec, chunk): chunk for fn, chunk in chunks}
-    for future in as_completed(futures):
-        try:
-            done = future.result()
-        except Exception as exc:  # noqa: BLE001 - a worker died: its chunk failed
-            done = [{"id": job["id"], "status": "failed",
-                     "message": f"{type(exc).__name__}: {exc}"} for job in futures[future]]
-        outcomes.update((o["id"], o) for o in done)
-        if progress:
-            progress(len(futures[future]))
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            try:
+                done = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died: its chunk failed
+                done = [{"id": job["id"], "status": "failed",
+                         "message": f"{type(exc).__name__}: {exc}"} for job in futures[future]]
+            record(futures[future], done)
+        if stop:
+            for future in [f for f in pending if f.cancel()]:
+                pending.discard(future)
+                record(futures[future], _not_run(futures[future], stop))
     return outcomes
+
+
+def _not_run(chunk: list[dict], why: str) -> list[dict]:
+    return [{"id": job["id"], "status": "failed", "stopped": True,
+             "message": f"not written: the run stopped ({why})"} for job in chunk]
 
 
 def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
@@ -468,34 +516,78 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
 
     The summary (``summary.xlsx``, ``summary.csv``) is written in every case once the rows
     are known: one line per row of the table, skipped rows included.
+
+    One batch at a time fills a folder: the whole run holds the folder's lock
+    (:func:`~cvp_xl.xlsx.atomic.locked`), and a second run waits for it a little, then is
+    refused.  A file that cannot be written because of the disk (full, read-only) stops the
+    run: ``report.stopped`` says why, and the customers not written are in ``report.failed``.
+
+    Raises
+    ------
+    cvp_xl.errors.WorkbookError
+        ``out_dir`` cannot be made or locked (a read-only folder, another batch writing in it
+        for longer than :data:`~cvp_xl.xlsx.atomic.LOCK_WAIT`), or the table misses a column.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _clean_temporaries(out_dir)
-    rows = validate(spec, table, source)
-    report = BatchReport(problems=rows.problems, notes=rows.notes)
-    backup = backup_folder(out_dir)
-    summary: list[dict] = []
     try:
-        if progress and rows.skipped:
-            progress(len(rows.skipped))
-        names, why = assign_files([c[ID] for c in rows.customers], out_dir)
-        report.names = [f"{c['where']} {c['row']}, customer {c[ID]!r}: {why[c[ID]]}"
-                        for c in rows.customers if c[ID] in why]
-        for first in range(0, len(rows.customers), block_size):
-            block = rows.customers[first:first + block_size]
-            values = {n: a[first:first + block_size] for n, a in rows.values.items()}
-            _block(spec, block, values, names, why, out_dir, backup, force, report, summary,
-                   executor, chunk_size, progress)
-    finally:
-        report.problems.sort(key=lambda p: p.row)
-        for s in rows.skipped:
-            summary.append(summary_row(spec, s, status="skipped", note=s["problem"]))
-        summary.sort(key=lambda r: r["_row"])
-        report.summary = write_summary(spec, summary, out_dir)
-        if backup.is_dir():
-            report.backup = backup
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise not_written(out_dir, exc, existed=False) from None
+    with locked(out_dir, folder=True):
+        _clean_temporaries(out_dir)
+        rows = validate(spec, table, source)
+        report = BatchReport(problems=rows.problems, notes=rows.notes)
+        backup = backup_folder(out_dir)
+        summary: list[dict] = []
+        try:
+            if progress and rows.skipped:
+                progress(len(rows.skipped))
+            names, why = assign_files([c[ID] for c in rows.customers], out_dir)
+            report.names = [f"{c['where']} {c['row']}, customer {c[ID]!r}: {why[c[ID]]}"
+                            for c in rows.customers if c[ID] in why]
+            for first in range(0, len(rows.customers), block_size):
+                block = rows.customers[first:first + block_size]
+                if report.stopped:
+                    _not_reached(spec, block, report, summary, progress)
+                    continue
+                values = {n: a[first:first + block_size] for n, a in rows.values.items()}
+                _block(spec, block, values, names, why, out_dir, backup, force, report,
+                       summary, executor, chunk_size, progress)
+        finally:
+            report.problems.sort(key=lambda p: p.row)
+            for s in rows.skipped:
+                summary.append(summary_row(spec, s, status="skipped", note=s["problem"]))
+            summary.sort(key=lambda r: r["_row"])
+            written_first = out_dir / "summary.csv"  # then summary.xlsx
+            before = _identity(written_first)
+            try:
+                report.summary = write_summary(spec, summary, out_dir)
+            except OSError as exc:
+                failed = written_first if _identity(written_first) == before else \
+                    out_dir / "summary.xlsx"
+                report.not_written.append(str(not_written(failed, exc, failed.exists())))
+            if backup.is_dir():
+                report.backup = backup
     return report
+
+
+def _identity(path: Path) -> tuple | None:
+    """What tells a file from the one that replaces it (None: no file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _not_reached(spec, block, report, summary, progress) -> None:
+    """The customers of a block the run did not reach after it stopped: not written."""
+    message = f"not written: the run stopped ({report.stopped})"
+    for customer in block:
+        report.failed.append((customer[ID], message))
+        summary.append(summary_row(spec, customer, status="failed", note=message))
+    if progress:
+        progress(len(block))
 
 
 def _block(spec, block, values, names, why, out_dir, backup, force, report, summary,
@@ -531,6 +623,8 @@ def _block(spec, block, values, names, why, out_dir, backup, force, report, summ
             new_jobs.append({**job, "results": one, "sens": model.pick_sensitivity(sens, k)})
     outcomes = _run(spec, [(_build_chunk, new_jobs), (_rebuild_chunk, old_jobs)], executor,
                     chunk_size, progress)
+    report.stopped = report.stopped or next(
+        (o["message"] for o in outcomes.values() if o.get("errno") in DISK_ERRORS), None)
     for cid, entry in entries.items():
         path, note = entry["path"], entry["note"]
         o = outcomes.get(cid, {"status": entry.get("status")})

@@ -1,8 +1,11 @@
 """The ``cvp-xl`` command.
 
 Every command exits 0 on success, 1 when the work was done but found
-problems (``--strict`` error cells, failed rows), and 2 on bad usage or a
-file it refuses.  Messages go to stderr; results to stdout.
+problems (``--strict`` error cells, failed rows), and 2 on bad usage, a
+file it refuses or a file it cannot write (a full disk, a read-only folder,
+another command writing it); 130 or 143 when Ctrl-C or SIGTERM stopped it.
+Messages go to stderr; results to stdout.  Every command writes by the rules
+of :mod:`cvp_xl.xlsx.atomic`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ class _Group(click.Group):
     code 2; Ctrl-C and SIGTERM into a clean stop (every file whole, temporaries removed,
     workers ended) with exit code 128 + the signal's number."""
 
+    def parse_args(self, ctx, args):
+        for arg in args:
+            if "\x00" in arg:  # the OS would refuse it as a file name, with a ValueError
+                raise click.UsageError(f"{arg!r}: an argument cannot hold the character NUL "
+                                       "(\\x00)", ctx)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
         import signal
         import threading
@@ -30,11 +40,12 @@ class _Group(click.Group):
         before = signal.signal(signal.SIGTERM, _interrupted) if here else None
         try:
             return super().invoke(ctx)
-        except CvpXlError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(2)
-        except OSError as exc:  # one no command turned into a message of its own
-            click.echo(f"Error: {_os_error(exc)}", err=True)
+        except (CvpXlError, OSError) as exc:  # an OS error no command put in its own words
+            from cvp_xl.xlsx.atomic import release
+
+            release(exc)  # a file a failed write left open, closed quietly now
+            click.echo(f"Error: {exc if isinstance(exc, CvpXlError) else _os_error(exc)}",
+                       err=True)
             ctx.exit(2)
         except KeyboardInterrupt as exc:
             number = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
@@ -103,7 +114,8 @@ def functions_cmd(name, as_workbook, output, lite_dir):
         from cvp_xl.commands.functions import write_library
         from cvp_xl.hosts.lambdas import library
 
-        path = write_library(output or Path("cvp-functions.xlsx"))
+        with _writing(output or Path("cvp-functions.xlsx")):
+            path = write_library(output or Path("cvp-functions.xlsx"))
         click.echo(f"{path}: {len(library())} CVP_* functions as LAMBDA names, each with a "
                    f"worked example (Excel 365: no add-in needed)")
     if lite_dir is not None:
@@ -159,7 +171,8 @@ def add_functions_cmd(book, output):
         raise click.BadParameter(f"{output}: expected a file name ending {book.suffix} as BOOK's "
                                  f"(Excel opens a file by its ending)",
                                  param_hint="'-o' / '--output'")
-    report = add_functions(book, output)
+    with _writing(output or book):  # its own message for an OS error; temporaries cleaned
+        report = add_functions(book, output)
     names = report.names
     click.echo(f"{report.path}: {len(names.added)} CVP_* functions added, "
                f"{len(names.updated)} updated, {len(names.unchanged)} already up to date "
@@ -243,6 +256,9 @@ def build(spec_path, output, scenario, customer):
     from cvp_xl.workbooks.calculator.spec import MAX_NAME, load_spec
     from cvp_xl.workbooks.yaml_safe import not_plain
 
+    if not spec_path.name:  # "" or ".": no file to name the output after
+        raise click.BadParameter(f"{str(spec_path)!r}: expected a spec file (.yaml)",
+                                 param_hint="SPEC")
     output = output or spec_path.with_suffix(".xlsx")
     _check_output(output, "'-o' / '--output'", ".xlsx", {"SPEC": spec_path})
     if customer is not None:
@@ -252,11 +268,8 @@ def build(spec_path, output, scenario, customer):
             raise click.BadParameter(f"{problem} (a name, as plain text)",
                                      param_hint="'--customer'")
     spec = load_spec(spec_path)
-    existed = output.exists()
-    try:
+    with _writing(output):
         build_calculator(spec, output, scenario=scenario, customer=customer)
-    except OSError as exc:
-        raise _not_written(output, exc, existed) from None
     click.echo(f"{output}: calculator '{spec.name}' with {len(spec.inputs)} inputs and "
                f"{len(spec.elements)} value elements")
 
@@ -274,12 +287,15 @@ def _check_output(output: Path, hint: str, suffix: str | None, inputs: dict[str,
 
 @contextlib.contextmanager
 def _writing(output: Path):
-    """An OS error while writing ``output`` (or a temporary file beside it) as the message of
+    """Write ``output``: first remove the temporary files a killed run left for it; then an
+    OS error while writing it (or a temporary file beside it) is the message of
     :func:`_not_written`; other OS errors (reading an input) go to the group's handler."""
     import os
 
-    from cvp_xl.xlsx.atomic import destination_name
+    from cvp_xl.xlsx.atomic import clean_temporaries, destination_name
 
+    real = Path(os.path.realpath(output))
+    clean_temporaries(real.parent, [real.name])
     existed = output.exists()
     try:
         yield

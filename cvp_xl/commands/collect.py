@@ -225,7 +225,8 @@ def collect(folder: str | os.PathLike, output: str | os.PathLike, *,
     Raises
     ------
     cvp_xl.errors.WorkbookError
-        No such folder, or ``output`` is not an .xlsx path.
+        No such folder, ``output`` is not an .xlsx path, or it cannot be written (a full
+        disk, a read-only folder: the message names it and the error; it is as it was).
     """
     folder, output = Path(folder), Path(output)
     if not folder.is_dir():
@@ -265,6 +266,7 @@ def _write(rows: list[dict], output: Path) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from cvp_xl.xlsx.atomic import clean_temporaries, not_written
     from cvp_xl.xlsx.cached import atomic_save_workbook
     from cvp_xl.xlsx.write import set_value
 
@@ -315,5 +317,10 @@ def _write(rows: list[dict], output: Path) -> None:
     ws.row_dimensions[1].height = 45
     ws.freeze_panes = "D2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 2)}"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save_workbook(wb, output)
+    existed = output.exists()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        clean_temporaries(output.parent, [output.name])  # what a killed run left
+        atomic_save_workbook(wb, output)
+    except OSError as exc:
+        raise not_written(output, exc, existed) from None

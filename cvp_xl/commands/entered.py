@@ -322,6 +322,9 @@ def _open(path: Path):
     try:
         wb = load_workbook(path)
     except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
+        from cvp_xl.xlsx.atomic import release
+
+        release(exc)  # the file openpyxl left open, closed now
         raise WorkbookError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
     return wb, _Values(path)
 

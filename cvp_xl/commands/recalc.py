@@ -23,7 +23,7 @@ from cvp_xl.errors import CvpXlError, ErrorValue, WorkbookError
 from cvp_xl.xlsx.contents import MAX_CELLS, MAX_FORMULAS, read_contents
 from cvp_xl.xlsx.safety import check_xlsx
 
-__all__ = ["recalc", "compute", "RecalcResult", "CellError", "KeptCell"]
+__all__ = ["recalc", "compute", "compute_by_model", "RecalcResult", "CellError", "KeptCell"]
 
 #: The label next to a cvp-xl calculator's all-inputs-valid cell (Summary!A7; its value in B7,
 #: its message in B5), as ``cvp_xl.workbooks.calculator.builder`` writes it.
@@ -94,6 +94,7 @@ class RecalcResult:
     problems: list[str] = field(default_factory=list)
     formula_cells: int = 0
     written: dict = field(default_factory=dict)
+    by_model: bool = False  # a cvp-xl calculator computed by its own model (compute_by_model)
 
     @property
     def computed(self) -> int:
@@ -106,11 +107,34 @@ class RecalcResult:
         return not (self.kept or self.errors or self.problems)
 
     def summary(self) -> str:
-        """``BOOK: 12 formula cells: 10 computed, 1 kept (not recomputed), 1 error``."""
+        """``BOOK: 12 formula cells: 10 computed, 1 kept (not recomputed), 1 error``, and
+        ``, by the calculator's model`` when :func:`compute_by_model` computed them."""
         errors = f"{len(self.errors)} error{'s' * (len(self.errors) != 1)}"
         return (f"{self.path}: {self.formula_cells} formula cell"
                 f"{'s' * (self.formula_cells != 1)}: {self.computed} computed, "
-                f"{len(self.kept)} kept (not recomputed), {errors}")
+                f"{len(self.kept)} kept (not recomputed), {errors}"
+                + (", by the calculator's model" if self.by_model else ""))
+
+
+def compute_by_model(path: str | os.PathLike, *, max_cells: int = MAX_CELLS,
+                     max_formulas: int = MAX_FORMULAS) -> RecalcResult | None:
+    """A calculator cvp-xl built, computed by its own model; None for any other workbook.
+
+    The file names its spec and template, carries its template record, and is that template
+    rebuilt with the customer's entries (:mod:`cvp_xl.commands.by_model` says exactly when):
+    then every formula cell's value is the Python model's, in milliseconds, not the engine's.
+    A workbook that is not such a calculator, or one edited beyond its entries (a formula
+    changed, a protected value changed, an input not valid), gives None: :func:`compute`
+    then computes it with the formulas engine; so does a calculator past the limits (the
+    engine's path refuses it, saying which).
+    """
+    from .by_model import calculator_values
+
+    found = calculator_values(path)
+    if found.values is None or len(found.values) > max_formulas or found.cells > max_cells:
+        return None
+    return RecalcResult(path=Path(path), values=dict(found.values), written=dict(found.values),
+                        formula_cells=len(found.values), by_model=True)
 
 
 def compute(
@@ -118,11 +142,13 @@ def compute(
     *,
     max_cells: int = MAX_CELLS,
     max_formulas: int = MAX_FORMULAS,
+    by_model: bool = True,
 ) -> RecalcResult:
     """Compute every formula cell of the workbook at `path`; write nothing.
 
     Returns the values keyed by ``(sheet_name, "A1")`` with the sheet names as the workbook
-    spells them.  No file other than `path` is opened.
+    spells them.  No file other than `path` is opened.  A calculator cvp-xl built is
+    computed by its own model (:func:`compute_by_model`) unless ``by_model`` is False.
 
     Raises
     ------
@@ -134,6 +160,9 @@ def compute(
 
     path = Path(path)
     check_xlsx(path)
+    if by_model and (result := compute_by_model(path, max_cells=max_cells,
+                                                 max_formulas=max_formulas)) is not None:
+        return result
     contents = read_contents(path, max_cells=max_cells, max_formulas=max_formulas)
     try:
         engine = compute_contents(contents)
@@ -204,12 +233,21 @@ def recalc(
 
     Without `dst` the file is rewritten in place, atomically (through a symbolic link, the
     file it points to is replaced): a failure leaves the original untouched.  Only computed
-    cells are written; a kept cell keeps its stored value byte for byte.
+    cells are written; a kept cell keeps its stored value byte for byte.  An OS error while
+    writing (a full disk, a read-only folder) raises :class:`~cvp_xl.errors.WorkbookError`
+    naming `dst` and the error; the temporary files of a run that was killed are removed.
     """
+    from cvp_xl.xlsx.atomic import clean_temporaries, not_written
     from cvp_xl.xlsx.cached import write_cached_values
 
     result = compute(src, max_cells=max_cells, max_formulas=max_formulas)
     dst = Path(dst) if dst is not None else Path(src)
-    write_cached_values(Path(src), dst, result.written)
+    real = Path(os.path.realpath(dst))
+    clean_temporaries(real.parent, [real.name])  # what a killed run left
+    existed = dst.exists()
+    try:
+        write_cached_values(Path(src), dst, result.written)
+    except OSError as exc:
+        raise not_written(dst, exc, existed) from None
     result.path = dst
     return result

@@ -31,11 +31,11 @@ from openpyxl.comments import Comment
 from openpyxl.worksheet.formula import ArrayFormula
 
 from cvp_xl.commands.recalc import CellError, compute
-from cvp_xl.errors import CvpError, ErrorValue, as_error
+from cvp_xl.errors import CvpError, ErrorValue, WorkbookError, as_error
 from cvp_xl.hosts.native import NoTranslation, cvp_calls, to_native, workbook_cells
 from cvp_xl.xlsx.a1 import cells as cells_of
 from cvp_xl.xlsx.a1 import parse_cell
-from cvp_xl.xlsx.atomic import atomic_path
+from cvp_xl.xlsx.atomic import atomic_path, clean_temporaries, not_written, release
 from cvp_xl.xlsx.cached import write_cached_values
 
 __all__ = ["share", "Change", "ShareResult"]
@@ -92,12 +92,22 @@ def share(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> Share
     ShareResult
         The changes, in sheet order, with ``source_errors``: the cells that were errors before
         sharing.
+
+    Raises
+    ------
+    cvp_xl.errors.WorkbookError
+        ``src`` is refused, or ``dst`` cannot be written (a full disk, a read-only folder):
+        the message names it and the error, and ``dst`` is as it was.
     """
     src = Path(src)
     dst = Path(dst) if dst is not None else src
     computed = compute(src)
     values = computed.values
-    wb = load_workbook(src)
+    try:
+        wb = load_workbook(src)
+    except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
+        release(exc)  # the file openpyxl left open, closed now
+        raise WorkbookError(f"{src}: cannot be read ({type(exc).__name__}: {exc})") from None
     changes: list[Change] = []
     typed_errors: list[CellError] = []
     for ws in wb.worksheets:
@@ -113,9 +123,15 @@ def share(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> Share
                 change = _rewrite(ws, cell, cells, values)
                 if change is not None:
                     changes.append(change)
-    with atomic_path(dst) as tmp:
-        wb.save(tmp)
-        write_cached_values(tmp, tmp, values, check=False)
+    real = Path(os.path.realpath(dst))
+    clean_temporaries(real.parent, [real.name])  # what a killed run left
+    existed = dst.exists()
+    try:
+        with atomic_path(dst) as tmp:
+            wb.save(tmp)
+            write_cached_values(tmp, tmp, values, check=False)
+    except OSError as exc:
+        raise not_written(dst, exc, existed) from None
     errors = sorted(computed.errors + typed_errors,
                     key=lambda e: (_sheet_order(wb, e.sheet), _row_col(e.ref)))
     return ShareResult(changes, errors)

@@ -10,8 +10,14 @@ and kept in a block of notes on the sheet "Carried over", never dropped silently
 - A calculator built for another offering is not upgraded (``force`` upgrades it anyway);
   one already at the new spec's digest and template version is left as it is.
 - The new files are written to a staging folder first; only when every one is written are
-  the old files copied to ``previous-<timestamp>/`` and the new ones moved into place.
-- ``summary.xlsx`` and ``summary.csv`` are refreshed with the new files' results.
+  the old files copied to ``previous-<timestamp>/`` (a folder no other run uses), the
+  summary refreshed and the new files moved into place.
+- ``summary.xlsx`` and ``summary.csv`` are refreshed with the new files' results (before the
+  files are moved, so a run killed in between is finished by the next run, summary
+  included).
+- One command at a time works in the folder (its lock, shared with ``cvp-xl batch``).  A disk
+  that is full or read-only stops the upgrade before any file is replaced: every file is as
+  it was.
 """
 
 from __future__ import annotations
@@ -26,6 +32,14 @@ from pathlib import Path
 from cvp_xl.errors import CvpXlError, WorkbookError
 from cvp_xl.workbooks.calculator.builder import TEMPLATE_VERSION
 from cvp_xl.workbooks.calculator.spec import Spec
+from cvp_xl.xlsx.atomic import (
+    DISK_ERRORS,
+    copy_atomic,
+    destination_name,
+    locked,
+    new_folder,
+    not_written,
+)
 from cvp_xl.xlsx.tables import header_key
 
 from .carry import backup_folder
@@ -49,6 +63,7 @@ class FileOutcome:
     not_carried: list[str] = field(default_factory=list)   # always reported
     row: dict | None = None                                 # its line of the summary
     offering: str | None = None                             # the offering it was built for
+    errno: int | None = None                                # an OS error's, when one failed it
 
 
 @dataclass
@@ -58,6 +73,7 @@ class UpgradeReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     backup: Path | None = None
     summary: Path | None = None
+    stopped: str | None = None   # the disk error that stopped the upgrade (nothing replaced)
 
     def _with(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -131,6 +147,9 @@ def _upgrade_one(path: Path, spec: Spec, staging: Path, force: bool) -> FileOutc
                 {n: float(v) for n, v in p.table["inputs"].items()})
             properties.update(table_properties(p.table))
         results = write(p, staging / path.name, properties)
+    except OSError as exc:  # the staging copy: the old file is where it was
+        message = str(not_written(path.name, exc)).split(": ", 1)[1]  # the name goes first
+        return FileOutcome(path, "failed", message, errno=exc.errno)
     except Exception as exc:  # noqa: BLE001 - report it, leave the old file where it is
         return FileOutcome(path, "failed", f"not upgraded: {type(exc).__name__}: {exc}")
     carried = p.from_file
@@ -167,16 +186,26 @@ def upgrade(folder: str | os.PathLike, spec: Spec, *, force: bool = False,
     Raises
     ------
     cvp_xl.errors.WorkbookError
-        No such folder; or every calculator in it was built for another offering (nothing
-        is changed).
+        No such folder; every calculator in it was built for another offering; another
+        command holds the folder's lock for longer than :data:`~cvp_xl.xlsx.atomic.LOCK_WAIT`
+        or the folder cannot be written (nothing is changed in any of these).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise WorkbookError(f"{folder}: no such folder")
+    with locked(folder, folder=True):
+        return _upgrade_locked(folder, spec, force, executor, progress)
+
+
+def _upgrade_locked(folder: Path, spec: Spec, force: bool, executor, progress) -> UpgradeReport:
+    """:func:`upgrade`, with the folder's lock held."""
     report = UpgradeReport()
     staging = folder / STAGING
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    shutil.rmtree(staging, ignore_errors=True)  # what a killed run left (we hold the lock)
+    try:
+        staging.mkdir()
+    except OSError as exc:
+        raise not_written(folder, exc, existed=False) from None
     try:
         files = calculator_files(folder)
         if executor is None:
@@ -205,18 +234,54 @@ def upgrade(folder: str | os.PathLike, spec: Spec, *, force: bool = False,
                 f"are for {', '.join(repr(o) for o in sorted(offering))} ({len(others)} "
                 f"file{'s' * (len(others) != 1)}); nothing was changed (--force upgrades "
                 f"them anyway)")
+        disk = next((f"{o.path.name}: {o.message}" for o in report.outcomes
+                     if o.errno in DISK_ERRORS), None)
         staged = [o for o in report.outcomes if o.status == "upgraded"]
-        if staged:
-            report.backup = backup_folder(folder)
-            report.backup.mkdir()
-            for o in staged:
-                shutil.copy2(o.path, report.backup / o.path.name)  # the old file, kept
-            for o in staged:
-                os.replace(staging / o.path.name, o.path)
-            report.summary = _refresh_summary(folder, spec, staged)
+        if disk is not None:
+            _stop(report, staged, disk)
+        elif staged:
+            _commit(folder, spec, staging, staged, report)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _stop(report: UpgradeReport, staged: list[FileOutcome], why: str) -> None:
+    """A full or read-only disk: the files ``staged`` (not replaced yet) are not upgraded."""
+    report.stopped = why
+    for o in staged:
+        o.status, o.lines = "failed", []
+        o.message = "not upgraded: the upgrade stopped; the file is as it was"
+
+
+def _commit(folder: Path, spec: Spec, staging: Path, staged: list[FileOutcome],
+            report: UpgradeReport) -> None:
+    """Keep the old files, refresh the summary, then move the new files into place.
+
+    A full disk while keeping the old files or writing the summary stops here with nothing
+    replaced (the backup made so far is removed).  The summary goes before the files: a run
+    killed after it is finished by the next run, which refreshes it again.
+    """
+    backup = None
+    try:
+        backup = new_folder(backup_folder(folder))  # created now: no other run has this one
+        for o in staged:
+            copy_atomic(o.path, backup / o.path.name)  # the old file, kept whole
+        report.summary = _refresh_summary(folder, spec, staged)
+    except OSError as exc:
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+        failed = (Path(exc.filename).parent / destination_name(Path(exc.filename).name)
+                  if exc.filename else folder / f"{SUMMARY}.xlsx")
+        _stop(report, staged, str(not_written(failed, exc)))
+        return
+    report.backup = backup
+    for k, o in enumerate(staged):
+        try:
+            os.replace(staging / o.path.name, o.path)
+        except OSError as exc:  # a rename in one folder: the disk went read-only, say
+            _stop(report, staged[k:], str(not_written(o.path, exc)))
+            return
 
 
 def _refresh_summary(folder: Path, spec: Spec, staged: list[FileOutcome]) -> Path:

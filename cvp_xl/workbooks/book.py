@@ -11,12 +11,12 @@ formulas engine and LibreOffice only check the stored values (tests, ``cvp-xl de
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from cvp_xl.registry import get
+from cvp_xl.xlsx.atomic import scratch_path
 from cvp_xl.xlsx.cached import write_cached_values
 from cvp_xl.xlsx.write import set_value
 
@@ -88,19 +88,18 @@ class Book:
         ------
         ValueError
             A formula cell was written without its value (a builder's mistake).
+        OSError
+            ``path`` cannot be written (a full disk, a read-only folder): it is as it was and
+            no temporary file remains (:mod:`cvp_xl.xlsx.atomic`).
         """
         missing = self.missing()
         if missing:
             raise ValueError(f"formula cells without a computed value: {', '.join(missing[:10])}")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.",
-                                         suffix=".xlsx", delete=False) as handle:
-            tmp = Path(handle.name)
-        try:
+        # openpyxl writes a scratch file beside path (named with our process id, removed
+        # whatever happens); atomic: path is whole or untouched
+        with scratch_path(path) as tmp:
             self.wb.save(tmp)
-            # atomic: path is whole or untouched; tmp was written just now by openpyxl
             write_cached_values(tmp, path, self.values, check=False)
-        finally:
-            tmp.unlink(missing_ok=True)
         return path

@@ -39,11 +39,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import os
 import re
-import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +71,9 @@ from cvp_xl.workbooks.tracker_sheets import (
     write_entries,
 )
 from cvp_xl.xlsx import tables
+from cvp_xl.xlsx.atomic import LOCK_WAIT as _WAIT
+from cvp_xl.xlsx.atomic import alive, atomic_path, clean_temporaries, not_written, release
+from cvp_xl.xlsx.atomic import locked as _locked
 from cvp_xl.xlsx.safety import check_xlsx
 
 __all__ = [
@@ -102,7 +103,7 @@ __all__ = [
 EXAMPLES = example("tracker")
 EXAMPLE_AS_OF = dt.date(2025, 6, 15)
 #: How long :func:`add_period` waits for another command writing the same tracker (seconds).
-LOCK_WAIT = 10.0
+LOCK_WAIT = _WAIT
 #: What marks the temporary files of :func:`add_period` (with its process id).
 _STAGING = "cvp-track"
 
@@ -263,6 +264,7 @@ def _load(path: str | os.PathLike):
     try:
         wb = load_workbook(source)
     except Exception as exc:  # openpyxl's own failures on a malformed file
+        release(exc)  # the file openpyxl left open, closed now
         raise WorkbookError(f"{source}: cannot be read ({exc})") from None
     _check_layout(wb, source)
     return wb
@@ -466,95 +468,21 @@ def build(path: str | os.PathLike, customers: pd.DataFrame | None = None,
 # -- one writer at a time ---------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def locked(path: str | os.PathLike, wait: float | None = None) -> Iterator[Path]:
-    """Hold the advisory lock of the file ``path`` while the ``with`` block runs.
-
-    The lock is ``filelock``'s (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows) on
-    the file ``.<name>.lock`` beside the file a symbolic link points to, so every path to one
-    file shares one lock.  The operating system releases it when its holder dies, even by
-    ``kill -9``; on POSIX the lock file is removed (while still held) when the block ends.
-
-    Parameters
-    ----------
-    path : path-like
-        The file to guard; it need not exist.
-    wait : float, optional
-        Seconds to wait for another holder; default :data:`LOCK_WAIT`.
-
-    Yields
-    ------
-    pathlib.Path
-        The file guarded, symbolic links resolved.
-
-    Raises
-    ------
-    cvp_xl.errors.WorkbookError
-        Another holder kept the lock for ``wait`` seconds, or the lock file cannot be made
-        (a read-only folder, ...).
-    """
-    from filelock import FileLock, Timeout
-
-    wait = LOCK_WAIT if wait is None else wait
-    real = Path(os.path.realpath(path))
-    lock_path = real.parent / f".{real.name}.lock"
-    lock = FileLock(lock_path, timeout=wait)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise WorkbookError(f"{os.fspath(path)}: another cvp-xl command is writing it (waited "
-                            f"{wait:g} s for {lock_path.name}); nothing was written, try again "
-                            "when it has finished") from None
-    except OSError as exc:
-        raise WorkbookError(_not_written(path, exc)) from None
-    try:
-        yield real
-    finally:
-        if os.name == "posix":  # removed while held: a waiter on this inode tries again
-            with contextlib.suppress(OSError):
-                lock_path.unlink()
-        lock.release()
-
-
-def _not_written(path, exc: OSError) -> str:
-    """The message for an OS error while writing ``path``: the path and what the error means."""
-    code = exc.errno
-    meaning = os.strerror(code) if code else str(exc)
-    name = f" ({errno.errorcode[code]})" if code in errno.errorcode else ""
-    _release(exc)
-    return f"{os.fspath(path)}: not written: {meaning}{name}; the file is as it was"
-
-
-def _release(exc: BaseException) -> None:
-    """Free, now and quietly, what a failed write left open: on a full disk openpyxl's zip
-    archive stays open, and closing it when it is collected fails again and prints an
-    "Exception ignored" traceback."""
-    import sys
-    import traceback
-
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda u: None if isinstance(u.exc_value, OSError) else hook(u)
-    try:
-        while exc is not None:
-            traceback.clear_frames(exc.__traceback__)
-            exc = exc.__context__
-    finally:
-        sys.unraisablehook = hook
+def locked(path: str | os.PathLike, wait: float | None = None):
+    """Hold the advisory lock of the tracker ``path`` (:func:`cvp_xl.xlsx.atomic.locked`),
+    waiting :data:`LOCK_WAIT` seconds by default for another writer."""
+    return _locked(path, LOCK_WAIT if wait is None else wait)
 
 
 def _leftovers(real: Path) -> list[Path]:
-    """Temporary files of an earlier :func:`add_period` on ``real`` that did not finish.
-
-    Called with the lock held: any writer of ``real`` holds it, so a temporary that carries
-    another process id than ours was left by a process that is gone (``kill -9``, a power
-    cut).
-    """
+    """Temporary files of an earlier :func:`add_period` on ``real`` that did not finish, left
+    by a process that is gone (``kill -9``, a power cut)."""
     pattern = re.compile(rf"\.{{1,2}}{re.escape(real.name)}\.(\d+)\.{_STAGING}\.")
     found = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(real.parent):
             match = pattern.match(entry.name)
-            if match and int(match.group(1)) != os.getpid() and entry.is_file(
+            if match and not alive(int(match.group(1))) and entry.is_file(
                     follow_symlinks=False):
                 found.append(Path(entry.path))
     return found
@@ -562,23 +490,16 @@ def _leftovers(real: Path) -> list[Path]:
 
 def _replace(real: Path, save) -> None:
     """Write ``real`` whole: ``save(staging)`` to a temporary file beside it that carries our
-    process id, then rename it over ``real`` with ``real``'s permissions."""
+    process id (``Book.save``: whole and synced), then rename it over ``real`` with ``real``'s
+    permissions."""
     staging = real.parent / f".{real.name}.{os.getpid()}.{_STAGING}.xlsx"
     try:
-        save(staging)  # whole and synced (Book.save); its own temporaries carry the same mark
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(staging, stat.S_IMODE(real.stat().st_mode))
-        os.replace(staging, real)
+        with atomic_path(real) as tmp:
+            save(staging)
+            os.replace(staging, tmp)
     finally:
         with contextlib.suppress(OSError):
             staging.unlink()
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            fd = os.open(real.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def add_period(tracker: str | os.PathLike, csv_path: str | os.PathLike) -> list[dict]:
@@ -611,6 +532,7 @@ def add_period(tracker: str | os.PathLike, csv_path: str | os.PathLike) -> list[
     if not os.path.isfile(source):
         _load(source)  # its message for a missing file or a folder; nothing to lock
     with locked(source) as real:
+        clean_temporaries(real.parent, [real.name])
         for leftover in _leftovers(real):
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -630,7 +552,7 @@ def add_period(tracker: str | os.PathLike, csv_path: str | os.PathLike) -> list[
             _replace(real, lambda staging: _write(Book(wb), state.settings, existing + added,
                                                   len(existing), staging, source))
         except OSError as exc:
-            raise WorkbookError(_not_written(source, exc)) from None
+            raise not_written(source, exc) from None
     return added
 
 

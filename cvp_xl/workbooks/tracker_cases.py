@@ -26,6 +26,7 @@ from cvp_xl.workbooks.case_table import (
 )
 from cvp_xl.workbooks.tracker import CUSTOMERS, SHEET, Settings, check_entry, read_tracker
 from cvp_xl.xlsx import tables
+from cvp_xl.xlsx.atomic import clean_temporaries, locked, not_written
 
 __all__ = ["verified_cases", "export_cases", "what_would_be_lost"]
 
@@ -116,17 +117,34 @@ def export_cases(tracker: str | os.PathLike, cases_path: str | os.PathLike
     ignoring case) are skipped, so running it twice adds nothing the second
     time.  When nothing is new the file is not written.
 
+    One writer at a time: the read, check and write of ``cases_path`` run under its lock
+    (:func:`cvp_xl.xlsx.atomic.locked`), so of two exports at once the second waits (or is
+    refused after :data:`~cvp_xl.xlsx.atomic.LOCK_WAIT` seconds) and never drops the first's
+    cases.  An OS error while writing (a full disk, a read-only folder) raises
+    :class:`~cvp_xl.errors.WorkbookError` naming ``cases_path`` and the error, the file as
+    it was.
+
     Returns
     -------
     (pandas.DataFrame, int, int)
         The cases added, the number skipped as already present, and the number
         of cases in the workbook afterwards.
     """
+    new = verified_cases(tracker)
+    cases_path = Path(cases_path)
+    with locked(cases_path) as real:
+        clean_temporaries(real.parent, [real.name])  # what a killed run left
+        try:
+            return _export(new, cases_path)
+        except OSError as exc:
+            raise not_written(cases_path, exc, cases_path.exists()) from None
+
+
+def _export(new: pd.DataFrame, cases_path: Path) -> tuple[pd.DataFrame, int, int]:
+    """:func:`export_cases` with the lock of ``cases_path`` held."""
     from cvp_xl.workbooks.case_histories import build as build_cases
     from cvp_xl.workbooks.case_table import read_cases
 
-    new = verified_cases(tracker)
-    cases_path = Path(cases_path)
     existing = read_cases(cases_path) if cases_path.exists() else new.iloc[:0]
 
     def keys(df):

@@ -125,7 +125,13 @@ def open_calculator(path: str | os.PathLike):
     """Check and open a calculator workbook (openpyxl), refusing anything else clearly."""
     path = Path(path)
     check_xlsx(path)
-    wb = load_workbook(path)
+    try:
+        wb = load_workbook(path)
+    except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
+        from cvp_xl.xlsx.atomic import release
+
+        release(exc)  # the file openpyxl left open, closed now
+        raise WorkbookError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
     if "Inputs" not in wb.sheetnames or wb["Inputs"].cell(INPUT_FIRST_ROW - 1, 1).value != "Input":
         raise WorkbookError(f"{path}: not a cvp-xl calculator (no Inputs sheet with an "
                             f"'Input' column)")
