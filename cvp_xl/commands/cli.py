@@ -401,6 +401,8 @@ def pdf(book, output, sheets):
     """
     from cvp_xl.commands.pdf import export_pdf, workbook_sheets
 
+    if not book.name:  # "" or ".": no file to name the output after
+        raise click.BadParameter(f"{str(book)!r}: expected a workbook (.xlsx)", param_hint="BOOK")
     output = output or book.with_suffix(".pdf")
     _check_output(output, "'-o' / '--output'", ".pdf", {"BOOK": book})
     names = [n for n in (sheets.split(",") if sheets is not None else []) if n.strip()]

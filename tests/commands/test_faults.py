@@ -703,6 +703,10 @@ REFUSED = [
     ("research with empty findings",
      lambda d: ["research", d / "empty.csv", "--spec", RESEARCH_SPEC, "-o", d / "new.yaml"],
      lambda d: f"{d}/empty.csv: cannot be read as a CSV file (no header line)"),
+    ("build with an empty SPEC", lambda d: ["build", ""],  # found by the fuzz test
+     lambda d: "Invalid value for SPEC: '.': expected a spec file (.yaml)"),
+    ("pdf with an empty BOOK", lambda d: ["pdf", ""],
+     lambda d: "Invalid value for BOOK: '.': expected a workbook (.xlsx)"),
     ("an argument holding NUL", lambda d: ["recalc", f"{d}/book.xlsx\x00.txt"],
      lambda d: f"'{d}/book.xlsx\\x00.txt': an argument cannot hold the character NUL (\\x00)"),
 ]
