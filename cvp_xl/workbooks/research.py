@@ -1,32 +1,9 @@
 """Customer value research: the research workbook (and, from
 :mod:`cvp_xl.workbooks.research_findings`, the reader of the findings it holds).
 
-A research table holds one observation per row: what was measured for one calculator input
-at one customer, how, when and by whom (DOMAIN.md §3).  Columns, in any order, headers in any
-case:
-
-==============  ===========================================================  ========
-column          holds                                                        required
-==============  ===========================================================  ========
-customer        the customer the figure was measured at                      yes
-segment         its market segment                                           yes
-input           the calculator input the figure is for (the spec's name)     yes
-method          one of :data:`~cvp_xl.domain.research.METHODS`               yes
-value           the measured value, a number in the input's unit             yes
-unit            the unit of the value; must be the input's unit              yes
-date            when it was measured (a date, or text ``YYYY-MM-DD``)        yes
-measured by     who measured it                                              yes
-reference       where the figure is written down (a report, a file)          no
-==============  ===========================================================  ========
-
-:func:`read_findings` reads a CSV file, or an .xlsx workbook (its table named
-``Observations``, its only table, or else its first sheet with headers in row 1), and checks
-every row against the calculator spec: an unknown input (with a suggestion), a unit that is not
-the input's, a value outside the input's allowed range (the spec's ``min`` and ``max``), a date
-in the future, a blank required cell, an unknown method.  Every bad cell is reported at once,
-by row (CSV: line) and column, in a :class:`FindingsError`.  Inputs match the spec's names (or
-an earlier name under ``was:``) ignoring case and surrounding spaces; units ignoring case and
-surrounding spaces.  Rows blank in every column are skipped.
+The findings (one observation per row: customer, segment, input, method, value, unit, date,
+measured by, reference) and how they are read and checked are described in
+:mod:`cvp_xl.workbooks.research_findings`.
 
 :func:`build` writes the research workbook from a research spec (``workbooks/research/*.yaml``):
 
