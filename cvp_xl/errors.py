@@ -20,6 +20,7 @@ __all__ = [
     "ERROR_LITERALS",
     "ErrorValue",
     "as_error",
+    "cell_errors",
     "CvpError",
     "CvpValueError",
     "CvpDivZeroError",
@@ -217,3 +218,16 @@ def as_error(value: object) -> ErrorValue | None:
         if literal in ERROR_LITERALS:
             return ErrorValue(literal)
     return None
+
+
+def cell_errors(value):
+    """A cell value, or rows of them, with each error literal turned into an ``ErrorValue``
+    (how the xlwings hosts read the cells Excel passes with ``err_to_str``).
+
+    >>> cell_errors([["#N/A", 2]])
+    [[ErrorValue(code='#N/A'), 2]]
+    """
+    if isinstance(value, list):
+        return [cell_errors(v) for v in value]
+    err = as_error(value)
+    return err if err is not None else value

@@ -22,20 +22,12 @@ import inspect
 
 import numpy as np
 
-from cvp_xl.errors import CvpError, as_error
+from cvp_xl.errors import CvpError, cell_errors
 from cvp_xl.registry import Function, functions
 
 __all__ = ["make_udf", "make_udfs", "cell_value", "omitted"]
 
 MAX_CELL_TEXT = 255  # keep the text in a cell short
-
-
-def _from_excel(value):
-    """Excel error literals (``'#DIV/0!'``) become ErrorValue; everything else stays."""
-    if isinstance(value, list):
-        return [_from_excel(v) for v in value]
-    err = as_error(value)
-    return err if err is not None else value
 
 
 def cell_value(result):
@@ -67,7 +59,7 @@ def make_udf(entry: Function):
         args = [None if i < len(optional) and optional[i] and omitted(a) else a
                 for i, a in enumerate(args)]
         try:
-            return cell_value(entry.func(*(_from_excel(a) for a in args)))
+            return cell_value(entry.func(*(cell_errors(a) for a in args)))
         except CvpError as exc:
             return str(exc)[:MAX_CELL_TEXT]
         except Exception as exc:  # a defect must not put a traceback in a cell

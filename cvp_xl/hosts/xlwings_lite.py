@@ -50,18 +50,10 @@ A bad argument gives a short text in the cell, such as
 import numpy as np
 from xlwings import arg, func
 
-from cvp_xl.errors import CvpError, as_error
+from cvp_xl.errors import CvpError, cell_errors
 from cvp_xl.registry import get
 
 MAX_CELL_TEXT = 255  # keep the text in a cell short
-
-
-def _from_excel(value):
-    """Excel error cells (their text, with err_to_str) become ErrorValue; the rest stays."""
-    if isinstance(value, list):
-        return [_from_excel(v) for v in value]
-    err = as_error(value)
-    return err if err is not None else value
 
 
 def _to_excel(result):
@@ -79,7 +71,7 @@ def _to_excel(result):
 def _call(name, *args):
     """The registry function ``name`` on Excel's arguments; an error as its short text."""
     try:
-        return _to_excel(get(name).func(*(_from_excel(a) for a in args)))
+        return _to_excel(get(name).func(*(cell_errors(a) for a in args)))
     except CvpError as exc:
         return str(exc)[:MAX_CELL_TEXT]
     except Exception as exc:  # a defect must not put a traceback in a cell
