@@ -111,6 +111,7 @@ def functions_cmd(name, as_workbook, output, lite_dir):
         raise click.BadParameter(f"{output}: expected a file name ending .xlsx",
                                  param_hint="'-o' / '--output'")
     if as_workbook:
+        _check_output(output or Path("cvp-functions.xlsx"), "'-o' / '--output'", ".xlsx", {})
         from cvp_xl.commands.functions import write_library
         from cvp_xl.hosts.lambdas import library
 
@@ -171,6 +172,10 @@ def add_functions_cmd(book, output):
         raise click.BadParameter(f"{output}: expected a file name ending {book.suffix} as BOOK's "
                                  f"(Excel opens a file by its ending)",
                                  param_hint="'-o' / '--output'")
+    if output is not None:
+        _check_output(output, "'-o' / '--output'", None, {"BOOK": book})
+    else:
+        _check_output(book, "BOOK", None, {})
     with _writing(output or book):  # its own message for an OS error; temporaries cleaned
         report = add_functions(book, output)
     names = report.names

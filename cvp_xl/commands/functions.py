@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cvp_xl.errors import WorkbookError
 from cvp_xl.hosts.lambdas import LambdaName, library, not_lambda
 from cvp_xl.registry import functions
+from cvp_xl.xlsx.atomic import not_written
 from cvp_xl.xlsx.defined_names import DefinedName, NamesReport, set_defined_names
 
 __all__ = ["add_functions", "AddReport", "write_library", "write_lite_module"]
@@ -28,11 +28,14 @@ __all__ = ["add_functions", "AddReport", "write_library", "write_lite_module"]
 
 @contextlib.contextmanager
 def _writing(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Turn an operating-system error while writing ``path`` into a message naming it."""
+    """Turn an operating-system error while writing ``path`` into the message every command
+    gives (:func:`cvp_xl.xlsx.atomic.not_written`): the file named, the error, and whether
+    the file is as it was."""
+    existed = os.path.lexists(path)
     try:
         yield
     except OSError as exc:
-        raise WorkbookError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise not_written(path, exc, existed) from None
 
 
 @dataclass

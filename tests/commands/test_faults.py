@@ -526,6 +526,13 @@ def _refused(command, argument, option, path, folder):
             "written to\n")
 
 
+def _refused_functions(path, folder):
+    """``functions`` takes an optional NAME, so its usage line names it in brackets."""
+    return (f"Usage: cvp-xl functions [OPTIONS] [NAME]\nTry 'cvp-xl functions --help' for "
+            f"help.\n\nError: Invalid value for '-o' / '--output': {path}: the folder {folder} "
+            "cannot be written to\n")
+
+
 def _batch_full(d, out, kept):
     kept_text = "the file is as it was" if kept else "nothing was written"
     return (f"{d.parent}/one.csv: 1 row (UTF-8, comma-separated)\n"
@@ -545,10 +552,8 @@ def expected_full(d: Path) -> dict[str, str]:
         "recalc in place": _full(d / "book.xlsx", kept=True),
         "recalc -o": _full(d / "out.xlsx"),
         "share in place": _full(d / "book.xlsx", kept=True),
-        "add-functions in place": f"Error: {d}/book.xlsx: cannot be written (No space left on "
-                                  "device)\n",
-        "functions --workbook": f"Error: {d}/lib.xlsx: cannot be written (No space left on "
-                                "device)\n",
+        "add-functions in place": _full(d / "book.xlsx", kept=True),
+        "functions --workbook": _full(d / "lib.xlsx"),
         "build": _full(d / "calc.xlsx"),
         "customers": _full(d / "t.csv"),
         "research": _full(d / "new.yaml"),
@@ -571,10 +576,8 @@ def expected_read_only(d: Path) -> dict[str, str]:
         "recalc in place": _refused("recalc", "BOOK", "BOOK", d / "book.xlsx", d),
         "recalc -o": _refused("recalc", "BOOK", out, d / "out.xlsx", d),
         "share in place": _refused("share", "BOOK", "BOOK", d / "book.xlsx", d),
-        "add-functions in place": f"Error: {d}/book.xlsx: cannot be written (Read-only file "
-                                  "system)\n",
-        "functions --workbook": f"Error: {d}/lib.xlsx: cannot be written (Read-only file "
-                                "system)\n",
+        "add-functions in place": _refused("add-functions", "BOOK", "BOOK", d / "book.xlsx", d),
+        "functions --workbook": _refused_functions(d / "lib.xlsx", d),
         "build": _refused("build", "SPEC", out, d / "calc.xlsx", d),
         "customers": _refused("customers", "SPEC", out, d / "t.csv", d),
         "research": _refused("research", "FINDINGS", out, d / "new.yaml", d),
