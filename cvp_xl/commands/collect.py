@@ -308,8 +308,9 @@ def _write(rows: list[dict], output: Path) -> None:
             set_value(cell, v)
             if kind in _FORMATS and isinstance(v, (int, float)):
                 cell.number_format = _FORMATS[kind]
-            elif kind == "number" and isinstance(v, (int, float)):
-                cell.number_format = "#,##0.##"
+            elif kind == "number" and isinstance(v, (int, float)) and float(v).is_integer():
+                cell.number_format = "#,##0"  # (Excel's #,##0.## would show 2400000 as
+                # "2,400,000."); other numbers keep General: every digit they have
             if isinstance(v, str):
                 widths[c - 1] = max(widths[c - 1], min(len(v), 60))
     for c, w in enumerate(widths, start=1):

@@ -121,6 +121,16 @@ def test_collect_agrees_with_libreoffice_on_every_returned_calculator(tmp_path):
                           "with the scenario line)")
     table = pd.read_excel(output)
     assert len(table) == 13
+    # number formats: a whole number with thousands separators and no trailing point (Excel
+    # shows 2,400,000. for '#,##0.##'); a fraction keeps every digit (General)
+    sheet = openpyxl.load_workbook(output).active
+    header = [c.value for c in sheet[1]]
+    miles_at = next(k for k, h in enumerate(header, 1) if h.startswith("Miles driven per year"))
+    f000 = next(r for r in range(2, sheet.max_row + 1)
+                if sheet.cell(r, 1).value == "back/F-000.xlsx")
+    assert (sheet.cell(f000, miles_at).value, sheet.cell(f000, miles_at).number_format) == (
+        2_650_000, "#,##0")
+    assert "#,##0.##" not in {c.number_format for row in sheet.iter_rows() for c in row}
     table = table.set_index("File")
     assert table.loc["back/budget.xlsx", "Verdict"] == "not a calculator"
     assert list(table.loc[["back/F-004.xlsx", "back/F-005.xlsx", "back/F-006.xlsx"],
