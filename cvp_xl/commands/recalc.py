@@ -202,6 +202,7 @@ def compute(
         if key not in result.values:
             result.values[key] = value
             result.written[key] = value
+    result.problems.extend(engine.problems)
     result.problems.extend(_calculator_problems(contents, result.values))
     return result
 

@@ -20,29 +20,49 @@ Registered the way the ``CVP_*`` functions are (:func:`register_excel_functions`
   negative numbers, ``places`` up to 10).
 - ``VDB``: formulas 1.3.4 gets partial periods wrong.  Whole periods follow the
   declining-balance schedule with the switch to straight-line (as LibreOffice's ``ScVDB``);
-  for a fractional start or end Excel uses a rule of its own that neither LibreOffice nor
-  formulas reproduces (the corpus shows Excel 0.0707, LibreOffice 0.0714 for
-  ``VDB(1,0,14,2.5,3.5,1.25)``), so such a call is :data:`UNSUPPORTED`: the cell is not
-  recomputed and is named.
+  for a fractional start Excel steps on a grid aligned with the start, which neither
+  LibreOffice nor formulas does (Excel 0.0707, LibreOffice 0.0714 for
+  ``VDB(1,0,14,2.5,3.5,1.25)``): :func:`_vdb` does as Excel does (its docstring says how).
+- an array formula over an area smaller than its result: formulas fills it with #VALUE!,
+  Excel shows the top-left part of the result (patched, :func:`_patch_array_areas`).
+- ``INDEX`` with a row or column of 0 (the whole column or row; formulas 1.3.4 returns the
+  first cell only), keeping a reference a reference so ``SUM(INDEX(A1:B3,0,1))`` adds the
+  column; and ``OFFSET``, which formulas 1.3.4 lacks (it reads the constants of the workbook,
+  :func:`book_cells`; an OFFSET landing on a formula cell is not recomputed).
+- a one-cell formula whose result is a range (``=A1:A3`` in B2, ``=T[Col]``): Excel's
+  implicit intersection picks the cell in the formula's row or column; formulas 1.3.4 gives
+  #VALUE! (patched, :func:`_patch_implicit_intersection`).
 - text dates outside 1900-9999 (``YEAR("7/5/1800")``): formulas reads them as dates; Excel
   gives #VALUE!.  Patched in ``formulas.functions.date._text2datetime``.
 - the date functions in a workbook that uses the 1904 date system, under the names
   ``_CVPXL1904.<NAME>`` (the recalculation renames the calls in such a workbook): the engine
-  counts days from 1899-12-30; these shift serial numbers by 1,462 days on the way in and out.
+  counts days from 1899-12-30; these shift serial numbers by 1,462 days on the way in and out,
+  for the securities functions (COUPNCD, PRICE, YIELD, ...) too; TEXT shifts a number it
+  shows with a date format, VALUE a text it reads as a date.
+- ``TEXT`` with a date or time format: one-letter codes lose no zero (``m`` of October is
+  10), AM/PM gives a 12-hour clock, fractional seconds are rounded to the digits shown
+  (:func:`_format_datetime`); an elapsed-time format (``[h]:mm``) is not recomputed.
+- the complex-number functions (``IMLN``, ``IMEXP``, ``COMPLEX``, ...): formulas writes
+  each part with Python's 17 digits; Excel writes 15 significant digits
+  (:func:`_complex_text`).
+- ``VALUE`` of a time alone (``VALUE("12:00")``): formulas adds January 1 of the current
+  year; Excel gives 0.5.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import math
+import re
 import threading
 
 import numpy as np
 
 __all__ = [
-    "register_excel_functions", "sheet_facts", "DATE_SHIFT_1904", "DATE_FUNCTIONS_1904",
-    "UNSUPPORTED_CODE",
+    "register_excel_functions", "sheet_facts", "book_cells", "DATE_SHIFT_1904",
+    "DATE_FUNCTIONS_1904", "UNSUPPORTED_CODE", "INTERSECT_CODE",
     "UNSUPPORTED_1904", "VOLATILE",
 ]
 
@@ -67,16 +87,27 @@ DATE_FUNCTIONS_1904 = {
     "DAYS360": ((0, 1), False), "_XLFN.DAYS360": ((0, 1), False),
     "NETWORKDAYS": ((0, 1, 2), False), "NETWORKDAYS.INTL": ((0, 1, 3), False),
     "WORKDAY": ((0, 2), True), "WORKDAY.INTL": ((0, 3), True),
+    # the securities and depreciation functions: their dates are settlement, maturity, issue,
+    # first or last coupon, purchase; COUPNCD and COUPPCD return a date
+    "ACCRINT": ((0, 1, 2), False), "ACCRINTM": ((0, 1), False),
+    "AMORDEGRC": ((1, 2), False), "AMORLINC": ((1, 2), False),
+    "COUPDAYBS": ((0, 1), False), "COUPDAYS": ((0, 1), False), "COUPDAYSNC": ((0, 1), False),
+    "COUPNCD": ((0, 1), True), "COUPNUM": ((0, 1), False), "COUPPCD": ((0, 1), True),
+    "DISC": ((0, 1), False), "DURATION": ((0, 1), False), "INTRATE": ((0, 1), False),
+    "MDURATION": ((0, 1), False), "ODDFPRICE": ((0, 1, 2, 3), False),
+    "ODDFYIELD": ((0, 1, 2, 3), False), "ODDLPRICE": ((0, 1, 2), False),
+    "ODDLYIELD": ((0, 1, 2), False), "PRICE": ((0, 1), False), "PRICEDISC": ((0, 1), False),
+    "PRICEMAT": ((0, 1, 2), False), "RECEIVED": ((0, 1), False), "TBILLEQ": ((0, 1), False),
+    "TBILLPRICE": ((0, 1), False), "TBILLYIELD": ((0, 1), False), "YIELD": ((0, 1), False),
+    "YIELDDISC": ((0, 1), False), "YIELDMAT": ((0, 1, 2), False),
+    # a number formatted as a date, a text read as a date: see _text_1904 and _value_1904
+    "TEXT": ((), False), "VALUE": ((), False),
 }
 
-#: Functions that read dates in ways the shift above does not cover: in a 1904 workbook a call
-#: to one of them is not recomputed (the stored value is kept and the cell named).
-UNSUPPORTED_1904 = frozenset({
-    "TEXT", "VALUE", "ACCRINT", "ACCRINTM", "AMORDEGRC", "AMORLINC", "COUPDAYBS", "COUPDAYS",
-    "COUPDAYSNC", "COUPNCD", "COUPNUM", "COUPPCD", "DISC", "DURATION", "INTRATE", "MDURATION",
-    "ODDFPRICE", "ODDFYIELD", "ODDLPRICE", "ODDLYIELD", "PRICE", "PRICEDISC", "PRICEMAT",
-    "RECEIVED", "TBILLEQ", "TBILLPRICE", "TBILLYIELD", "YIELD", "YIELDDISC", "YIELDMAT",
-})
+#: Functions that read dates in ways the shifts here do not cover (none left since TEXT,
+#: VALUE and the securities functions are shifted): in a 1904 workbook a call to one of them
+#: is not recomputed (the stored value is kept and the cell named).
+UNSUPPORTED_1904 = frozenset()
 
 _lock = threading.Lock()
 
@@ -90,6 +121,10 @@ def _unsupported():
 #: The code of the value a function returns for a case it cannot compute as Excel would: the
 #: cell holding it (or a cell computed from it) is not recomputed and keeps its stored value.
 UNSUPPORTED_CODE = "#CVPXL-UNSUPPORTED!"
+#: The code of the value a one-cell formula gets when it computes several values where Excel
+#: would take one of them by implicit intersection (``=A1:A3*2`` in B2 is A2*2 in Excel; the
+#: engine computes the whole column): the cell is not recomputed and is named.
+INTERSECT_CODE = "#CVPXL-INTERSECT!"
 _done = False
 _facts = threading.local()
 
@@ -435,68 +470,58 @@ def _scan(initial_value, array, func):
 # -- VDB ---------------------------------------------------------------------------------
 
 
-def _ddb(cost, salvage, life, period, factor):
-    rate = factor / life
-    if rate >= 1:
-        rate = 1.0
-        old = cost if period == 1 else 0.0
-    else:
-        old = cost * (1 - rate) ** (period - 1)
-    new = cost * (1 - rate) ** period
-    ddb = old - salvage if new < salvage else old - new
-    return max(ddb, 0.0)
-
-
-def _inter_vdb(cost, salvage, life, life1, period, factor):
-    total, value, straight, switched = 0.0, cost - salvage, 0.0, False
-    end = math.ceil(period)
-    for i in range(1, int(end) + 1):
-        if not switched:
-            ddb = _ddb(cost, salvage, life, i, factor)
-            straight = value / (life1 - (i - 1))
-            if straight > ddb:
-                term, switched = straight, True
-            else:
-                term = ddb
-                value -= ddb
-        else:
-            term = straight
-        if i == end:
-            term *= period + 1 - end
-        total += term
-    return total
+#: The most periods one VDB call steps through (a longer life is not recomputed).
+VDB_MAX_PERIODS = 1_000_000
 
 
 def _vdb(cost, salvage, life, start, end, factor=2.0, no_switch=False):
+    """Excel's VDB: declining balance, switching to straight line, over any start and end.
+
+    The asset is depreciated step by step on a grid aligned with `start`: a first step of
+    length ``start - floor(start)`` (when that is not 0), then whole periods, the last one cut
+    at `end`.  At the start of each step, with book value ``B`` at time ``t``, the declining
+    balance gives ``min(B * factor / life, B - salvage)`` a period and the straight line
+    ``(B - salvage) / (life - t)``; once the straight line is larger (and `no_switch` is
+    False) it is kept to the end.  A step of length ``h`` depreciates ``h`` times its rate;
+    the result is the depreciation of the steps from `start` to `end`.
+
+    For whole periods this is LibreOffice's ``ScVDB`` (and Excel's documented schedule);
+    for a fractional start, LibreOffice interpolates within the whole-period schedule and
+    Excel does not: with cost 1, salvage 0, life 14, factor 1.25, Excel stores
+    ``VDB(1,0,14,2.5,3.5,1.25) = 0.0707476519...`` (LibreOffice 0.0713608...) and
+    ``VDB(1,0,14,3.5,4.5,1.25) = 0.0687262904...`` (the straight line from t = 3.5, book
+    value ``(1 - 0.0892857/2) * (1 - 0.0892857)**3 = 0.7216261`` over 10.5 periods); this
+    grid reproduces every VDB value Excel stored in ``tests/corpus/xlcalculator/VDB.xlsx``.
+    """
     if isinstance(no_switch, str):
         raise _Fail("#VALUE!")
     if start < 0 or end < start or end > life or cost < 0 or salvage > cost or factor <= 0 \
             or life <= 0:
         raise _Fail("#NUM!")
-    int_start, int_end = math.floor(start), math.ceil(end)
-    if int_start != start or int_end != end:
+    if end > VDB_MAX_PERIODS:
         raise _Unsupported
-    if no_switch:
-        total = 0.0
-        for i in range(int(int_start) + 1, int(int_end) + 1):
-            term = _ddb(cost, salvage, life, i, factor)
-            if i == int_start + 1:
-                term *= min(end, int_start + 1) - start
-            elif i == int_end:
-                term *= end + 1 - int_end
-            total += term
-        return total
-    part = 0.0
-    if start != int_start:
-        value = cost - _inter_vdb(cost, salvage, life, life, int_start, factor)
-        part += (start - int_start) * _inter_vdb(value, salvage, life, life - int_start, 1,
-                                                 factor)
-    if end != int_end:
-        value = cost - _inter_vdb(cost, salvage, life, life, int_end - 1, factor)
-        part += (int_end - end) * _inter_vdb(value, salvage, life, life - (int_end - 1), 1,
-                                             factor)
-    cost -= _inter_vdb(cost, salvage, life, life, int_start, factor)
-    return _inter_vdb(cost, salvage, life, life - int_start, int_end - int_start, factor) - part
+    rate = min(factor / life, 1.0)
+    whole = math.floor(start)
+    first = start - whole
+    # the steps: [0, first] when first > 0, then [first + k, first + k + 1] for k = 0, 1, ...
+    k = -1 if first > 0 else 0
+    book, total, slope = float(cost), 0.0, None
+    while True:
+        t = 0.0 if k < 0 else first + k
+        if t >= end:
+            return total
+        step_end = min(first if k < 0 else t + 1.0, end)
+        if slope is None:
+            declining = max(min(book * rate, book - salvage), 0.0)
+            straight = (book - salvage) / (life - t)
+            if not no_switch and straight > declining:
+                slope = straight
+        per_period = declining if slope is None else slope
+        depreciation = per_period * (step_end - t)
+        if k >= whole:
+            total += depreciation
+        book -= depreciation
+        k += 1
 
 
 def _vdb_args(cost, salvage, life, start, end, factor=2, no_switch=False):
@@ -526,6 +551,196 @@ def _vdb_args(cost, salvage, life, start, end, factor=2, no_switch=False):
         return _err(exc.code)
     except (TypeError, ValueError):
         return _err("#VALUE!")
+
+
+# -- INDEX -----------------------------------------------------------------------------------
+
+
+def _whole(v):
+    """One whole number from an INDEX argument (an omitted one is 0); _Fail otherwise."""
+    import schedula as sh
+    from formulas.ranges import Ranges
+
+    if v is None or v is sh.EMPTY:
+        return 0
+    if isinstance(v, Ranges):
+        v = v.value
+    if isinstance(v, np.ndarray):
+        if v.size != 1:
+            raise _Unsupported  # an array of positions: the engine's own INDEX does those
+        v = v.ravel()[0]
+    if v is sh.EMPTY:
+        return 0
+    if _is_error(v):
+        raise _Fail(str(v))
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    try:
+        return math.trunc(float(v))
+    except (TypeError, ValueError):
+        raise _Fail("#VALUE!") from None
+
+
+def _area(rng) -> tuple[int, int, int, int]:
+    """First row, last row, first column, last column of one engine range.
+
+    The engine spells a whole column ``A:A`` from row 0 and a whole row ``2:2`` from column 0;
+    the sheet starts at row 1 and column 1.
+    """
+    return (max(int(rng["r1"]), 1), int(rng["r2"]), max(int(rng["n1"]), 1), int(rng["n2"]))
+
+
+def _sub_range(ref, top: int, bottom: int, left: int, right: int):
+    """The part of the one-area reference `ref` from row `top` to `bottom`, column `left` to
+    `right` (1-based, inside the area), as a reference the engine reads like any other."""
+    from formulas.ranges import Ranges
+    from formulas.tokens.operand import _index2col
+
+    r1, _, n1, _ = _area(ref.ranges[0])
+    base = ref.ranges[0]
+    a1 = f"{_index2col(n1 + left - 1)}{r1 + top - 1}"
+    a2 = f"{_index2col(n1 + right - 1)}{r1 + bottom - 1}"
+    sheet_id = base.get("sheet_id")
+    text = f"{a1}:{a2}"
+    rng = Ranges.get_range(f"{sheet_id}!{text}" if sheet_id else text)
+    return Ranges((rng,), ref.values)
+
+
+def _index_with(original):
+    """Excel's INDEX for one area and one position: a row or column of 0 is the whole column
+    or row (formulas 1.3.4 returns only its first cell), and a reference stays a reference
+    (so ``SUM(INDEX(A1:B3,0,1))`` adds the column).  Other calls (arrays of positions, several
+    areas) go to the engine's own INDEX."""
+    from formulas.functions import Array
+    from formulas.ranges import Ranges
+
+    def xindex(array, row_num, col_num=None, area_num=1):
+        is_reference = isinstance(array, Ranges)
+        if is_reference and len(array.ranges) != 1:
+            return original(array, row_num, col_num, area_num)
+        try:
+            area = _whole(area_num)
+            row = _whole(row_num)
+            col = None if col_num is None else _whole(col_num)
+        except _Unsupported:
+            return original(array, row_num, col_num, area_num)
+        except _Fail as exc:
+            return np.asarray([[_err(exc.code)]], dtype=object).view(Array)
+        if is_reference:
+            r1, r2, n1, n2 = _area(array.ranges[0])
+            rows, cols = r2 - r1 + 1, n2 - n1 + 1
+        else:
+            values = np.atleast_2d(np.asarray(array, dtype=object))
+            rows, cols = values.shape
+        if col is None:
+            if rows == 1 and cols > 1:
+                row, col = 1, row        # one row: the position is a column
+            elif cols == 1:
+                col = 1
+            else:
+                col = 0                  # a block: the whole row
+        if area < 1 or row < 0 or col < 0:
+            return np.asarray([[_err("#VALUE!")]], dtype=object).view(Array)
+        if area != 1 or row > rows or col > cols:
+            return np.asarray([[_err("#REF!")]], dtype=object).view(Array)
+        top, bottom = (row, row) if row else (1, rows)
+        left, right = (col, col) if col else (1, cols)
+        if is_reference:
+            return _sub_range(array, top, bottom, left, right)
+        out = values[top - 1:bottom, left - 1:right]
+        return np.asarray(out, dtype=object).view(Array)
+
+    return xindex
+
+
+# -- OFFSET ----------------------------------------------------------------------------------
+
+_book = threading.local()
+
+
+@contextlib.contextmanager
+def book_cells(constants, formula_cells, array_anchors=frozenset()):
+    """Tell OFFSET which cells hold constants and which hold formulas, and the implicit
+    intersection which cells hold array formulas, while the block runs.
+
+    Parameters
+    ----------
+    constants : dict
+        ``{SHEET: {(row, column): value}}``: the cells without a formula, as the engine holds
+        them (sheet names upper case).
+    formula_cells : dict
+        ``{SHEET: set of (row, column)}``: every cell a formula computes (array formulas with
+        all their cells), including those not recomputed.
+    array_anchors : set of (SHEET, row, column)
+        The first cell of every array formula.
+    """
+    saved = getattr(_book, "value", None), getattr(_book, "arrays", None)
+    _book.value, _book.arrays = (constants, formula_cells), array_anchors
+    try:
+        yield
+    finally:
+        _book.value, _book.arrays = saved
+
+
+#: The largest area OFFSET returns (one whole column); a larger one is not recomputed.
+OFFSET_MAX_CELLS = 1048576
+
+
+def _offset(reference, rows, cols, height=None, width=None):
+    """Excel's OFFSET: the reference `rows` down and `cols` right, `height` by `width`.
+
+    The engine builds its graph before it computes, so the cells OFFSET lands on are not
+    inputs of the formula: their values are read from the constants of the workbook
+    (:func:`book_cells`).  A landing area that holds a formula cell is :data:`UNSUPPORTED`
+    (its value may not be computed yet), as is a negative height or width.
+    """
+    import schedula as sh
+    from formulas.ranges import Ranges
+    from formulas.tokens.operand import _index2col
+
+    if not isinstance(reference, Ranges) or len(reference.ranges) != 1:
+        raise _Fail("#VALUE!")
+    base = reference.ranges[0]
+    r1, r2, n1, n2 = _area(base)
+    down, right = _whole(rows), _whole(cols)
+    tall = r2 - r1 + 1 if height is None or height is sh.EMPTY else _whole(height)
+    wide = n2 - n1 + 1 if width is None or width is sh.EMPTY else _whole(width)
+    if tall < 0 or wide < 0:
+        raise _Unsupported
+    top, left = r1 + down, n1 + right
+    bottom, last = top + tall - 1, left + wide - 1
+    if not tall or not wide or top < 1 or left < 1 or bottom > 1048576 or last > 16384:
+        raise _Fail("#REF!")
+    if tall * wide > OFFSET_MAX_CELLS:
+        raise _Unsupported
+    constants, formulas_at = getattr(_book, "value", None) or ({}, {})
+    sheet = str(base.get("sheet", "")).upper()
+    here, computed = constants.get(sheet, {}), formulas_at.get(sheet, set())
+    values = np.full((tall, wide), sh.EMPTY, dtype=object)
+    if tall * wide <= len(here) + len(computed):
+        cells = [(top + i, left + j) for i in range(tall) for j in range(wide)]
+    else:  # a large area: visit the cells that exist, not every empty one
+        cells = [rc for rc in (*here, *computed)
+                 if top <= rc[0] <= bottom and left <= rc[1] <= last]
+    for rc in cells:
+        if rc in computed:
+            raise _Unsupported
+        if rc in here:
+            values[rc[0] - top, rc[1] - left] = here[rc]
+    text = f"{_index2col(left)}{top}:{_index2col(last)}{bottom}"
+    sheet_id = base.get("sheet_id")
+    return Ranges().push(f"{sheet_id}!{text}" if sheet_id else text, values)
+
+
+def _offset_call(reference, rows, cols, height=None, width=None):
+    from formulas.functions import Array
+
+    try:
+        return _offset(reference, rows, cols, height, width)
+    except _Unsupported:
+        return np.asarray([[_unsupported()]], dtype=object).view(Array)
+    except _Fail as exc:
+        return np.asarray([[_err(exc.code)]], dtype=object).view(Array)
 
 
 # -- base conversions ----------------------------------------------------------------------
@@ -660,6 +875,109 @@ def _wrap_1904(original, date_args, returns_date):
     return call
 
 
+_ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)
+
+
+def _text(value, format_code, shift: int = 0):
+    """TEXT; in a 1904 workbook (`shift` 1,462) a number shown with a date format is a 1904
+    serial number.  Elapsed-time formats (``[h]:mm``) are :data:`UNSUPPORTED`: formulas 1.3.4
+    reads ``[h]`` as a condition and ``mm`` after it as the month."""
+    from formulas.functions.text import _parse_format_code, xtext
+
+    if isinstance(format_code, str) and _ELAPSED.search(format_code):
+        return _unsupported()
+    if shift and _is_number(value):
+        for check, _, types, _, _ in _parse_format_code(str(format_code)):
+            if check(value):
+                if "date" in types:
+                    value = value + shift
+                break
+    return xtext(value, format_code)
+
+
+def _format_datetime(value, codes, types, original):
+    """formulas' date and time formatting, with Excel's rules where it differs.
+
+    formulas 1.3.4 strips every 0 from a one-letter code (``m`` of October is ``1``, ``d`` of
+    the 10th is ``1``), keeps a 24-hour clock next to AM/PM or A/P, and leaves fractional
+    seconds (``s.00``) as zeros; Excel writes ``10``, a 12-hour clock and the seconds rounded
+    to the digits shown (``4:5:6.01`` for 6.0085 s).
+    """
+    from formulas.functions.date import _int2date, _n2time
+
+    out = original(value, codes, types)
+    times = types.get("time", ())
+    decimals = list(types.get("decimal", ()))
+    seconds = [i for i in times if codes[i][:1] == "S"]
+    digits = 0
+    if seconds and decimals and decimals[0] == seconds[-1] + 1 and codes[decimals[0]] == ".":
+        for i in decimals[1:]:
+            if codes[i] != "0":
+                break
+            digits += 1
+    year, month, day = _int2date(math.floor(value))
+    if digits:
+        scale = 10 ** digits
+        ticks = round((value - math.floor(value)) * 86400 * scale)
+        whole, fraction = divmod(ticks, scale)
+        hour, rest = divmod(whole, 3600)
+        minute, second = divmod(rest, 60)
+        hour %= 24
+        for k, i in enumerate(decimals[1:digits + 1]):
+            out[i] = f"{fraction:0{digits}d}"[k]
+    else:
+        hour, minute, second = _n2time(value)
+    if any(codes[i].upper() in ("AM/PM", "A/P") for i in times):
+        hour = hour % 12 or 12
+    for i in types.get("date", ()):
+        if codes[i] in ("d", "m"):
+            out[i] = str(day if codes[i] == "d" else month)
+        elif codes[i] in ("dd", "mm"):
+            out[i] = f"{day if codes[i] == 'dd' else month:02d}"
+    for i in times:
+        number = {"H": hour, "M": minute, "S": second}.get(codes[i][:1])
+        if number is None:
+            continue
+        out[i] = str(number) if len(codes[i]) == 1 else f"{number:02d}"
+    return out
+
+
+def _patch_text_formats() -> None:
+    """Use :func:`_format_datetime` in formulas' TEXT."""
+    from formulas.functions import text as text_module
+
+    original = text_module._format_datetime
+    if getattr(original, "_cvpxl", False):
+        return
+
+    def format_datetime(value, codes, types):
+        return _format_datetime(value, codes, types, original)
+
+    format_datetime._cvpxl = True
+    text_module._format_datetime = format_datetime
+
+
+def _value(value, shift: int = 0):
+    """VALUE: a text holding a time alone is that time (formulas 1.3.4 adds January 1 of the
+    current year: ``VALUE("12:00")`` is 0.5 in Excel); in a 1904 workbook (`shift` 1,462) a
+    text holding a date gives a 1904 serial number."""
+    from formulas.functions.date import _get_date_parser
+    from formulas.functions.text import xvalue
+
+    number = xvalue(value)
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            parsed = _get_date_parser()._parse(value)[0]
+            if not any(getattr(parsed, k, None) is not None for k in ("year", "month", "day")):
+                return number - math.floor(number)
+            number -= shift
+            if number < 0:
+                return _err("#VALUE!")
+    return number
+
+
 def _patch_text_dates() -> None:
     """Text dates outside the years 1900-9999 are #VALUE! in Excel, not dates."""
     from formulas.errors import FoundError
@@ -679,13 +997,195 @@ def _patch_text_dates() -> None:
     date_module._text2datetime = text2datetime
 
 
+_compiling = threading.local()
+
+
+def _intersect(target, base_filter, value):
+    """Excel's implicit intersection of a reference a one-cell formula returns.
+
+    ``=A1:A3`` in B2 is A2 (the row of the formula), ``=E1:G1`` in F3 is F1 (its column),
+    ``=Data!A1:B3`` in B2 is Data!B2; with no such cell it is #VALUE!.  formulas 1.3.4 gives
+    #VALUE! for every range of more than one cell.  An array formula is left alone (Excel shows
+    the top-left value there).
+    """
+    from formulas.functions import Array
+    from formulas.ranges import Ranges
+
+    if isinstance(value, Ranges) and len(value.ranges) == 1 and target not in (
+            getattr(_book, "arrays", None) or ()):
+        r1, r2, n1, n2 = _area(value.ranges[0])
+        if r1 != r2 or n1 != n2:
+            _, row, col = target
+            row = r1 if r1 == r2 else row
+            col = n1 if n1 == n2 else col
+            if not (r1 <= row <= r2 and n1 <= col <= n2):
+                return np.asarray([[_err("#VALUE!")]], dtype=object).view(Array)
+            value = _sub_range(value, row - r1 + 1, row - r1 + 1, col - n1 + 1, col - n1 + 1)
+    return base_filter(value)
+
+
+def _patch_implicit_intersection() -> None:
+    """A one-cell formula returning a range gets the cell Excel's implicit intersection picks.
+
+    formulas compiles each cell's formula with an output filter
+    (``formulas.builder._default_filter``) that turns a range into its values; while a cell is
+    compiled (``formulas.cell.Cell.compile``) the filter knows which cell it is, and here
+    intersects first (:func:`_intersect`).
+    """
+    from formulas import builder
+    from formulas import cell as cell_module
+
+    if getattr(builder._default_filter, "_cvpxl", False):
+        return
+    original_filter = builder._default_filter
+    original_compile = cell_module.Cell.compile
+
+    def default_filter():
+        base = original_filter()
+        target = getattr(_compiling, "target", None)
+        if target is None:
+            return base
+        return (functools.partial(_intersect, target, base[0]),)
+
+    def compile_cell(self, references=None, context=None):
+        target = None
+        rng = self.range.ranges[0] if self.range is not None and self.range.ranges else None
+        if rng is not None and rng["r1"] == rng["r2"] and rng["n1"] == rng["n2"]:
+            target = (str(rng.get("sheet", "")).upper(), int(rng["r1"]), int(rng["n1"]))
+        saved = getattr(_compiling, "target", None)
+        _compiling.target = target
+        try:
+            return original_compile(self, references, context)
+        finally:
+            _compiling.target = saved
+
+    default_filter._cvpxl = True
+    builder._default_filter = default_filter
+    cell_module.Cell.compile = compile_cell
+
+
+def _patch_cell_output() -> None:
+    """What a one-cell formula does with several values (``formulas.cell.format_output``).
+
+    An array formula over one cell shows the first value, as in Excel (formulas 1.3.4 gives
+    #VALUE! for a range there).  A plain formula holding several values computed them from a
+    range where Excel takes the one cell in the formula's row or column before computing
+    (``=A1:A3*2`` in B2 is 4 in Excel; formulas gives the first, 2): it gets
+    :data:`INTERSECT_CODE`, so the cell is named, not guessed.  Several values all alike are
+    one value: formulas' IF spreads a single result over the shape of the branch it did not
+    take (``IF(COUNTIF(C1:C2,0)>0,#DIV/0!,(A1:A2-C1:C2)/C1:C2)`` gives #DIV/0! twice).
+    """
+    from formulas import cell as cell_module
+    from formulas.tokens.operand import XlError
+
+    original = cell_module.format_output
+    if getattr(original, "_cvpxl", False):
+        return
+
+    def format_output(rng, value):
+        if isinstance(value, np.ndarray) and value.size > 1 and rng.get("r1") == rng.get(
+                "r2") and rng.get("n1") == rng.get("n2") and "sheet" in rng:
+            target = (str(rng["sheet"]).upper(), int(rng["r1"]), int(rng["n1"]))
+            values = np.asarray(value, dtype=object)
+            first = values.ravel()[0]
+            if target in (getattr(_book, "arrays", None) or ()) or all(
+                    type(v) is type(first) and v == first for v in values.ravel()):
+                value = values.reshape(values.shape[0], -1)[:1, :1]
+            else:
+                value = np.asarray([[XlError(INTERSECT_CODE)]], dtype=object)
+        return original(rng, value)
+
+    format_output._cvpxl = True
+    cell_module.format_output = format_output
+
+
+def _patch_array_areas() -> None:
+    """An array formula over an area smaller than its result shows the result's top-left part.
+
+    formulas 1.3.4 fills the whole area with #VALUE! instead (``{=A1:B3}`` entered in D1:D2);
+    Excel and LibreOffice show A1 and A2.  No upstream issue found.  Patched in
+    ``formulas.ranges._reshape_array_as_excel``, which fits a value to an area.  A one-cell
+    area is left to the engine: there Excel intersects a range with the formula's row or
+    column (``=A1:A3`` in B2 is A2), which this function cannot see; the engine gives #VALUE!.
+    """
+    from formulas import ranges
+    from formulas.functions import _init_reshape
+
+    if getattr(ranges._reshape_array_as_excel, "_cvpxl", False):
+        return
+
+    original = ranges._reshape_array_as_excel
+
+    def reshape(value, base_shape):
+        if tuple(base_shape) == (1, 1):  # one cell: Excel intersects, formulas gives #VALUE!
+            return original(value, base_shape)
+        try:
+            return np.reshape(value, base_shape)
+        except ValueError:
+            res, r, c, val = _init_reshape(base_shape, value)
+            rows = base_shape[0] if r is None else min(r, base_shape[0])
+            cols = base_shape[1] if c is None else min(c, base_shape[1])
+            try:
+                res[:rows, :cols] = val[:rows, :cols]
+            except (ValueError, IndexError, TypeError):
+                res[:, :] = _err("#VALUE!")
+        return res
+
+    reshape._cvpxl = True
+    ranges._reshape_array_as_excel = reshape
+
+
+def _complex_text(real: float, imag: float, suffix: str = "i") -> str:
+    """A complex number as Excel's IM* functions write it: each part with 15 significant
+    digits (``1.497866136777+1.10714871779409i`` for ``IMLN("3+4i")``), a unit imaginary
+    part as the bare suffix (``3+i``), a zero part left out (``4``, ``2i``, ``0``).
+
+    >>> _complex_text(1.4978661367769956, 1.1071487177940904)
+    '1.497866136777+1.10714871779409i'
+    >>> _complex_text(3.0, -1.0), _complex_text(0.0, 2.0), _complex_text(-0.0, 0.0)
+    ('3-i', '2i', '0')
+    """
+    from formulas.errors import FoundError
+
+    if not (np.isfinite(real) and np.isfinite(imag)):
+        raise FoundError(err=_err("#NUM!"))
+
+    def part(x: float) -> str:
+        text = f"{x:.15G}"
+        return "0" if text == "-0" else text
+
+    re_text, im_text = part(real), part(imag)
+    if im_text == "0":
+        return re_text
+    im_text = {"1": "", "-1": "-"}.get(im_text, im_text) + suffix
+    if re_text == "0":
+        return im_text
+    return re_text + ("" if im_text.startswith("-") else "+") + im_text
+
+
+def _patch_complex_format() -> None:
+    """The IM* functions write their result with :func:`_complex_text` (formulas 1.3.4 uses
+    Python's 17 digits: ``1.4978661367769956+1.1071487177940904i``, which no Excel shows).
+    Patched in ``formulas.functions.eng._fmt_complex``, which every IM* function calls."""
+    from formulas.functions import eng
+
+    if getattr(eng._fmt_complex, "_cvpxl", False):
+        return
+
+    def fmt_complex(r, i, suffix="j"):
+        return _complex_text(float(r), float(i), suffix)
+
+    fmt_complex._cvpxl = True
+    eng._fmt_complex = fmt_complex
+
+
 def register_excel_functions() -> None:
     """Register the functions above with the engine (idempotent)."""
     global _done
     if _done:
         return
     import formulas
-    from formulas.functions import wrap_func, wrap_ufunc
+    from formulas.functions import COMPILING, wrap_func, wrap_impure_func, wrap_ufunc
 
     with _lock:
         if _done:
@@ -697,16 +1197,40 @@ def register_excel_functions() -> None:
         table["N"] = wrap_func(_n)
         table["MAP"] = table["_XLFN.MAP"] = wrap_func(_map)
         table["SCAN"] = table["_XLFN.SCAN"] = wrap_func(_scan)
+        index = table["INDEX"]
+        if not getattr(index["function"], "_cvpxl", False):
+            original = index["function"].__wrapped__.__wrapped__
+            entry = dict(index)
+            entry["function"] = wrap_impure_func(wrap_func(_index_with(original), ranges=True))
+            entry["function"]._cvpxl = True
+            table["INDEX"] = entry
+        table["OFFSET"] = {
+            "extra_inputs": collections.OrderedDict([(COMPILING, False)]),
+            "function": wrap_impure_func(wrap_func(_offset_call, ranges=True)),
+        }
         table["VDB"] = wrap_ufunc(_vdb_args, input_parser=lambda *a: a,
                                   args_parser=lambda *a: a)
         _patch_text_dates()
+        _patch_array_areas()
+        _patch_implicit_intersection()
+        _patch_cell_output()
         for source in _BASES:
             for target in _BASES:
                 if source != target:
                     table[f"{source}2{target}"] = wrap_ufunc(
                         _converter(source, target), input_parser=lambda *a: a,
                         check_nan=False)
+        _patch_text_formats()
+        _patch_complex_format()
+        table["TEXT"] = wrap_ufunc(_text, input_parser=lambda *a: a)
+        table["_CVPXL1904.TEXT"] = wrap_ufunc(functools.partial(_text, shift=DATE_SHIFT_1904),
+                                              input_parser=lambda *a: a)
+        table["VALUE"] = wrap_ufunc(_value, input_parser=lambda *a: a)
+        table["_CVPXL1904.VALUE"] = wrap_ufunc(functools.partial(_value, shift=DATE_SHIFT_1904),
+                                               input_parser=lambda *a: a)
         for name, (date_args, returns_date) in DATE_FUNCTIONS_1904.items():
+            if name in ("TEXT", "VALUE"):
+                continue
             original = table.get(name)
             if original is None:
                 continue

@@ -13,6 +13,10 @@ cell then ends in exactly one of two states:
   engine cannot read, or a dependency on a cell that was not recomputed and has no stored value.
   Such a cell keeps the value the file stored, and the caller names it.
 
+When the workbook enables iterative calculation, the cells of a circular reference are
+iterated as Excel does (:func:`_iterate`) and computed; a cycle that does not converge keeps
+its last pass, as Excel does, and is named in ``problems``.
+
 Formulas are made plain first (:mod:`cvp_xl.xlsx.formula_text`): Table structured references
 become ranges, sheet-scoped names become aliases, and in a 1904 workbook the date functions
 become their 1904 versions (:mod:`cvp_xl.hosts.excel_functions`).
@@ -20,7 +24,10 @@ become their 1904 versions (:mod:`cvp_xl.hosts.excel_functions`).
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -29,16 +36,18 @@ import numpy as np
 from cvp_xl.errors import ERROR_LITERALS, ErrorValue, WorkbookError
 from cvp_xl.hosts.excel_functions import (
     DATE_FUNCTIONS_1904,
+    INTERSECT_CODE,
     UNSUPPORTED_1904,
     UNSUPPORTED_CODE,
     VOLATILE,
+    book_cells,
     register_excel_functions,
     sheet_facts,
 )
 from cvp_xl.xlsx.a1 import cells as range_cells
 from cvp_xl.xlsx.a1 import parse_cell
 from cvp_xl.xlsx.contents import Contents
-from cvp_xl.xlsx.formula_text import quote_sheet, rewrite
+from cvp_xl.xlsx.formula_text import as_excel_reads, is_area, quote_sheet, rewrite
 
 __all__ = ["EngineResult", "compute_contents", "unusable"]
 
@@ -54,7 +63,8 @@ class EngineResult:
     ``values`` holds the computed values; ``kept`` the reason each other formula cell was not
     recomputed; ``volatile`` the computed cells whose value changes on every recalculation
     (RAND, NOW, OFFSET, ... or a cell that depends on one); ``reasons`` a reason for some
-    computed error cells (an unknown function, the message of a CVP_* call).
+    computed error cells (an unknown function, the message of a CVP_* call); ``problems``
+    what else a user must know (a circular reference that did not converge).
     """
 
     values: dict = field(default_factory=dict)
@@ -62,6 +72,7 @@ class EngineResult:
     volatile: set = field(default_factory=set)
     reasons: dict = field(default_factory=dict)
     formula_cells: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
 
 
 def unusable(value) -> bool:
@@ -208,8 +219,11 @@ def compute_contents(contents: Contents) -> EngineResult:
     renames = {}
     if contents.date1904:
         renames = {name: f"_CVPXL1904.{name}" for name in DATE_FUNCTIONS_1904}
-    names, local_names, external_names, name_problems = _names(contents, renames)
-    plans = _plans(contents, table, renames, local_names, external_names, name_problems)
+    used = _used(contents)
+    names, local_names, external_names, name_problems, name_ranges = _names(contents, renames,
+                                                                            used)
+    plans = _plans(contents, table, renames, local_names, external_names, name_problems,
+                   name_ranges, used)
     result = EngineResult(formula_cells=[(p.sheet, p.ref) for p in plans])
     sheets = []
     by_key = {}
@@ -236,9 +250,62 @@ def compute_contents(contents: Contents) -> EngineResult:
             result.kept[(plan.sheet, plan.ref)] = plan.kept
     if all(p.kept is not None for p in plans):
         return result
-    model, solution = _run(contents, sheets, names, plans, by_key)
-    _collect(contents, model, solution, plans, by_key, result)
+    with _engine_output(result):
+        model, solution = _run(contents, sheets, names, plans, by_key, result)
+        _collect(contents, model, solution, plans, by_key, result)
     return result
+
+
+_ENGINE_LOGGERS = ("formulas", "schedula")
+
+
+@contextlib.contextmanager
+def _engine_output(result: EngineResult):
+    """Keep what the engine prints or logs out of the command's output.
+
+    formulas logs ``Missing Reference `X`!`` and ``Error in loading `X```; with no handler
+    Python prints such warnings on stderr, in the middle of the summary.  They are caught
+    here; one that says a reference could not be resolved (its cells then hold #REF!) goes
+    to ``problems``, with the reference as the workbook writes it.  Anything printed on
+    stdout is dropped.
+    """
+    import io
+    import logging
+
+    records = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = _Keep(logging.WARNING)
+    saved = []
+    for name in _ENGINE_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate))
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        for logger, propagate in saved:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+    seen = set()
+    for record in records:
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot be formatted says nothing useful
+            continue
+        found = re.search(r"(?:Missing Reference|Error in loading) `([^`]*)`", text)
+        if found is None or found[1] in seen:
+            continue
+        seen.add(found[1])
+        reference = found[1].replace(f"[{_BOOK_ID}]", "")
+        result.problems.append(
+            f"{reference}: the formulas engine could not resolve this reference; the cells "
+            "that read it hold #REF!")
 
 
 def _functions():
@@ -247,12 +314,13 @@ def _functions():
     return formulas.get_functions()
 
 
-def _names(contents: Contents, renames):
+def _names(contents: Contents, renames, used):
     """The defined names as the engine gets them, with scoped names under aliases."""
     local_names = {}
     names = []
     external = set()
     problems = {}
+    ranges = {}
     first = contents.all_sheet_names[0] if contents.all_sheet_names else ""
     for i, defined in enumerate(contents.names):
         upper = defined.name.upper()
@@ -267,16 +335,37 @@ def _names(contents: Contents, renames):
         if rewritten.problem:
             problems[key] = f"the name {defined.name} cannot be read: {rewritten.problem}"
             continue
+        read = as_excel_reads(rewritten.text, sheet=defined.sheet or first, cell=(0, 0),
+                              array=True, used=used)
+        if is_area(rewritten.text[1:]):  # a name for one range: read as one where Excel does
+            engine_name = upper if defined.sheet is None else f"_CVPXL_LOCAL{i}"
+            ranges[engine_name] = rewritten.text[1:]
+        if read.problem:
+            problems[key] = f"the name {defined.name} cannot be read: {read.problem}"
+            continue
         if defined.sheet is None:
-            names.append(_EngineName(defined.name, rewritten.text[1:]))
+            names.append(_EngineName(defined.name, read.text[1:]))
         else:
             alias = f"_CVPXL_LOCAL{i}"
             local_names[(defined.sheet.upper(), upper)] = alias
-            names.append(_EngineName(alias, rewritten.text[1:]))
-    return names, local_names, external, problems
+            names.append(_EngineName(alias, read.text[1:]))
+    return names, local_names, external, problems, ranges
 
 
-def _plans(contents, table, renames, local_names, external_names, name_problems):
+def _used(contents) -> dict:
+    """``{SHEET: (last row, last column)}`` of the cells each sheet holds."""
+    used = {}
+    for sheet in contents.sheets:
+        last_row = last_col = 0
+        for ref in sheet.cells:
+            r, c = parse_cell(ref)
+            last_row, last_col = max(last_row, r), max(last_col, c)
+        used[sheet.name.upper()] = (last_row, last_col)
+    return used
+
+
+def _plans(contents, table, renames, local_names, external_names, name_problems,
+           name_ranges, used):
     known = {n.name.upper() for n in contents.names}
     plans = []
     for sheet in contents.sheets:
@@ -292,11 +381,23 @@ def _plans(contents, table, renames, local_names, external_names, name_problems)
                 plan.kept = "the formula is empty (a shared formula without its master cell)"
                 continue
             row = parse_cell(ref)[0]
-            rewritten = rewrite(cell.formula, sheet=sheet.name, row=row, tables=contents.tables,
-                                local_names=local_names, renames=renames)
+            rewritten = rewrite(cell.formula, sheet=sheet.name, row=row,
+                                tables=contents.tables, local_names=local_names,
+                                renames=renames, sheets=contents.all_sheet_names,
+                                defined=known)
+            if rewritten.problem is None:
+                last = parse_cell(cell.array.partition(":")[2] or cell.array) if \
+                    cell.kind == "array" and cell.array else (row, parse_cell(ref)[1])
+                read = as_excel_reads(rewritten.text, sheet=sheet.name, cell=last,
+                                      array=cell.kind == "array", used=used,
+                                      name_ranges=name_ranges)
+                rewritten.text, rewritten.problem = read.text, read.problem
+                rewritten.names -= read.names  # read as their cells, no longer used as names
             plan.text = rewritten.text
             plan.kept = _why_kept(rewritten, sheet.name, table, known, external_names,
                                   name_problems, contents.date1904, plan)
+            if plan.kept is None and rewritten.undefined:
+                plan.no_value_error = "; ".join(rewritten.undefined)
             plan.volatile = bool(rewritten.functions & VOLATILE)
             plan.subtotal = bool(rewritten.functions & {"SUBTOTAL", "AGGREGATE",
                                                         "_XLFN.AGGREGATE"})
@@ -322,11 +423,23 @@ def _why_kept(rewritten, sheet, table, known, external_names, name_problems, dat
         shown = name.removeprefix("_XLFN.").removeprefix("_XLWS.")
         if name.startswith(("_XLFN.", "_XLWS.")) or name in _excel_names():
             return f"{shown} is not supported"
-        if plan.stored is None:
-            plan.no_value_error = f"unknown function {shown}"
-            return None
-        return f"{shown.removeprefix('_XLUDF.')} is not a known function (an add-in?)"
+        shown = shown.removeprefix("_XLUDF.")
+        if shown.startswith("CVP_"):  # not a function of cvp-xl: Excel with the add-in shows
+            if plan.stored is None:   # #NAME? too
+                plan.no_value_error = f"unknown function {shown}"
+                return None
+            return f"{shown} is not a function of this version of cvp-xl"
+        # a macro (VBA) or add-in function: only the workbook's own code can compute it
+        return (f"{_as_written(plan.formula, shown)} is not an Excel function: a macro or "
+                "add-in function")
     return None
+
+
+def _as_written(formula: str, name: str) -> str:
+    """A function's name as the formula spells it (``myFunc``), for a message."""
+    found = re.search(r"(?<![\w.])(?:_xludf\.)?(" + re.escape(name) + r")\s*\(", formula,
+                      re.IGNORECASE)
+    return found[1] if found else name
 
 
 def _excel_names():
@@ -339,7 +452,7 @@ def _inner(plan):
     return [r for r in range_cells(plan.array) if r != plan.ref]
 
 
-def _run(contents, sheets, names, plans, by_key):
+def _run(contents, sheets, names, plans, by_key, result):
     from formulas.excel import BOOK
 
     from cvp_xl.hosts.formulas_host import quiet_engine
@@ -377,15 +490,36 @@ def _run(contents, sheets, names, plans, by_key):
             subtotal_cells.add((p.sheet.upper(), row, col))
     hidden = {s.name.upper(): s.hidden_rows for s in contents.sheets}
     filtered = {s.name.upper(): s.filtered for s in contents.sheets}
-    with sheet_facts(subtotal_cells, hidden, filtered):
+    constants, formula_cells = _book_cells(sheets, plans)
+    anchors = {(p.sheet.upper(), *parse_cell(p.ref)) for p in plans if p.kind == "array"}
+    with sheet_facts(subtotal_cells, hidden, filtered), \
+            book_cells(constants, formula_cells, anchors):
         try:
             model.finish()
             solution = model.calculate()
+            if contents.iterate:  # in the same context: SUBTOTAL, OFFSET read it
+                solution = _iterate(contents, model, solution, plans, result)
         except Exception as exc:  # the engine's own failure, reported without a traceback
             raise WorkbookError(
                 f"{contents.path}: the formulas engine could not compute it: {_message(exc)}"
             ) from None
     return model, solution
+
+
+def _book_cells(sheets, plans):
+    """The constants of each sheet and the cells formulas compute, for OFFSET."""
+    constants = {}
+    for sheet in sheets:
+        constants[sheet.title.upper()] = {
+            (row, col): cell.value for row, cells in sheet.rows.items()
+            for col, cell in cells if cell.data_type != "f"}
+    formula_cells = {}
+    for plan in plans:
+        where = formula_cells.setdefault(plan.sheet.upper(), set())
+        for ref in (range_cells(plan.array) if plan.kind == "array" and plan.array else
+                    [plan.ref]):
+            where.add(parse_cell(ref))
+    return constants, formula_cells
 
 
 def _message(exc) -> str:
@@ -398,12 +532,168 @@ def _message(exc) -> str:
     return str(exc).replace("\n", " ").strip() or type(exc).__name__
 
 
+# -- iterative calculation -------------------------------------------------------------------
+
+
+def _iterate(contents, model, solution, plans, result: EngineResult):
+    """Iterate the circular references as Excel does when the workbook enables it.
+
+    Excel's rule (File > Options > Formulas > Enable iterative calculation; ``<calcPr
+    iterate="1" iterateCount="100" iterateDelta="0.001"/>`` in the file): each pass
+    recomputes the cells of the cycle in sheet order, each from the latest values of the
+    others, starting from the values the cells hold (the stored values; 0 for a cell without
+    one); it stops when no value changed by more than ``iterateDelta`` in a pass, or after
+    ``iterateCount`` passes.  A cycle still moving after the last pass keeps the last pass'
+    values, without an error, as in Excel; it is named in ``result.problems`` (so ``recalc
+    --strict`` fails).  The cells computed from the cycle are then computed by the engine
+    from the cycle's values.  A cycle that reads a cell the engine could not compute is left
+    alone (its cells are named as a circular reference).
+    """
+    from formulas.cell import InvRangesAssembler
+
+    functions = model.dsp.function_nodes
+    inverse = {k for k, node in functions.items()
+               if isinstance(node.get("function"), InvRangesAssembler)}
+    succ = _Pruned(model.dsp.dmap.succ, inverse)
+    node_of = {_node(p.sheet, p.array if p.kind == "array" else p.ref): p
+               for p in plans if p.kept is None}
+    missing = [n for n in node_of if n not in solution]
+    components = _cyclic_components(succ, missing) if missing else {}
+    if not components:
+        return solution
+    producer = {}
+    for key, node in functions.items():
+        if key not in inverse:
+            for out in node.get("outputs", ()):
+                producer[out] = key
+    order = {name.upper(): i for i, name in enumerate(contents.all_sheet_names)}
+    values = {}
+    groups = []
+    for component in {id(c): c for c in components.values()}.values():
+        cells = sorted((n for n in component if n in node_of),
+                       key=lambda n: (order.get(node_of[n].sheet.upper(), 0),
+                                      *parse_cell(node_of[n].ref)))
+        ranges = {n for n in component if n not in node_of and n not in functions}
+        state = {n: _start_value(n, node_of[n]) for n in cells}
+        try:
+            passes, change = _passes(contents, functions, producer, solution, cells, ranges,
+                                     state)
+        except _CannotIterate:
+            continue
+        values.update(state)
+        groups.append((cells, passes, change))
+    if not values:
+        return solution
+    for cells, passes, change in groups:
+        if change >= contents.iterate_delta:
+            first = node_of[cells[0]]
+            cycle = _cycle_path(succ, cells[0], components[cells[0]], node_of)
+            path = " → ".join(_short(first.sheet, p) for p in cycle)
+            result.problems.append(
+                f"{first.sheet}!{first.ref}: circular reference ({path}) did not converge in "
+                f"{passes} iterations (the last one changed a value by {change:.6g}, more "
+                f"than {contents.iterate_delta:.6g}); kept the last iteration's values, as "
+                "Excel does")
+    try:
+        return model.calculate(inputs=values)
+    except Exception:  # the engine's own failure: the cycle's cells stay named
+        return solution
+
+
+class _CannotIterate(Exception):
+    pass
+
+
+def _start_value(node, plan):
+    from formulas.ranges import Ranges
+
+    value = plan.stored if plan.stored is not None else 0
+    engine_value, _ = _constant(value)
+    return Ranges().push(node, engine_value)
+
+
+def _passes(contents, functions, producer, solution, cells, ranges, state):
+    """Run Excel's passes over one cycle, updating `state`; (passes, last largest change)."""
+    change, passes = math.inf, 0
+    while passes < max(contents.iterate_count, 1) and change >= contents.iterate_delta:
+        passes += 1
+        change = 0.0
+        for node in cells:
+            new = _as_range(node, _evaluate(node, functions, producer, solution, ranges, state))
+            change = max(change, _change(state[node], new))
+            state[node] = new
+    return passes, change
+
+
+def _evaluate(name, functions, producer, solution, ranges, state):
+    """The value the function producing `name` gives from the latest values."""
+    key = producer.get(name)
+    if key is None:
+        raise _CannotIterate
+    spec = functions[key]
+    args = [_input(i, functions, producer, solution, ranges, state)
+            for i in spec.get("inputs", ())]
+    try:
+        return spec["function"](*args)
+    except Exception:  # the engine's own defect: no iteration for this cycle
+        raise _CannotIterate from None
+
+
+def _input(name, functions, producer, solution, ranges, state):
+    if name in state:
+        return state[name]
+    if name in ranges:  # a range over cells of the cycle: assembled from the latest values
+        return _evaluate(name, functions, producer, solution, ranges, state)
+    if name in solution:
+        return solution[name]
+    raise _CannotIterate
+
+
+def _as_range(node, out):
+    from formulas.ranges import Ranges
+
+    if isinstance(out, Ranges):
+        out = out.value
+    arr = np.asarray(out, dtype=object)
+    arr = arr.reshape(1, 1) if arr.ndim == 0 else arr
+    flat = arr.ravel()
+    for i, v in enumerate(flat):  # a function's result may hold 0-d arrays (SUM)
+        if isinstance(v, np.ndarray) and v.size == 1:
+            flat[i] = v.ravel()[0]
+    return Ranges().push(node, flat.reshape(arr.shape))
+
+
+def _change(old, new) -> float:
+    """The largest change between two values of a cell (infinite for a change of type)."""
+    a = np.asarray(old.value, dtype=object).ravel()
+    b = np.asarray(new.value, dtype=object).ravel()
+    if a.shape != b.shape:
+        return math.inf
+    largest = 0.0
+    for x, y in zip(a, b, strict=True):
+        if _is_num(x) and _is_num(y):
+            largest = max(largest, abs(float(x) - float(y)))
+        elif not (type(x) is type(y) and x == y):
+            largest = math.inf
+    return largest
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_))
+
+
 # -- reading the solution ------------------------------------------------------------------
 
 
 def _node(sheet: str, ref: str) -> str:
-    """The engine's name for a cell or range of the book."""
-    return f"'[{_BOOK_ID}]{sheet.upper()}'!{ref}"
+    """The engine's name for a cell or range of the book (``A1:XFD1`` is ``A1:1`` to it)."""
+    name = f"'[{_BOOK_ID}]{sheet.upper()}'!{ref}"
+    if ":" in ref:
+        from formulas.ranges import Ranges
+
+        name = Ranges.get_range(name)["name"]
+    return name
 
 
 def _collect(contents, model, solution, plans, by_key, result: EngineResult):
@@ -426,7 +716,7 @@ def _collect(contents, model, solution, plans, by_key, result: EngineResult):
             result.kept[(plan.sheet, plan.ref)] = plan.kept
             continue
         node_ref = plan.array if plan.kind == "array" else plan.ref
-        rng = by_node.get((plan.sheet.upper(), node_ref))
+        rng = by_node.get((plan.sheet.upper(), _node(plan.sheet, node_ref).rpartition("!")[2]))
         if rng is None:
             missing.append(plan)
             continue
@@ -443,6 +733,9 @@ def _collect(contents, model, solution, plans, by_key, result: EngineResult):
             if isinstance(v, XlError) and str(v) == UNSUPPORTED_CODE:
                 ok = None
                 break
+            if isinstance(v, XlError) and str(v) == INTERSECT_CODE:
+                ok = "intersect"
+                break
             if isinstance(v, XlError) and str(v) not in ERROR_LITERALS:
                 v = _error("#VALUE!")
             value = _cell_value(v, from_engine)
@@ -455,6 +748,11 @@ def _collect(contents, model, solution, plans, by_key, result: EngineResult):
             result.kept[(plan.sheet, plan.ref)] = (
                 f"the result is an array of {shape} values in a cell that is not an array "
                 "formula")
+            continue
+        if ok == "intersect":
+            result.kept[(plan.sheet, plan.ref)] = (
+                "it computes several values where Excel shows one (a range or array used as one "
+                "value: Excel's implicit intersection), here or in a cell it depends on")
             continue
         if ok is None:
             result.kept[(plan.sheet, plan.ref)] = (
@@ -530,7 +828,8 @@ def _account_for_graph(model, plans, missing, result, contents):
             shown = " → ".join(_short(plan.sheet, p) for p in path)
             note = ""
             if contents.iterate:
-                note = "; the workbook allows iterative calculation, which recalc does not do"
+                note = ("; the workbook allows iterative calculation, but the cycle reads a "
+                        "cell that was not recomputed")
             result.kept[(plan.sheet, plan.ref)] = f"circular reference: {shown}{note}"
     # cells downstream of a cell that was not recomputed and has no stored value
     sources = [

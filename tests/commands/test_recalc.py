@@ -37,7 +37,7 @@ def mixed(tmp_path):
     ws["C5"] = "=SUM(B1:B4)"                             # 2750
     ws["C6"] = "=_xludf.CVP_INCENTIVE(B1,B2)"            # 400
     ws["C7"] = "=CVP_ROI(B1,0)"                          # #DIV/0!
-    ws["C8"] = "=NOPE(1)"                                # #NAME?
+    ws["C8"] = "=CVP_NOPE(1)"                            # no such CVP function: #NAME?
     ws["C9"] = '=CVP_NEXT_BEST(A1:A2,B1:B2,B3:B4)'       # incentives 1000-700, 600-450: value_s
     ws["C10"] = "=CVP_PAYBACK(B2,B3:B4)"                 # 600 - 700 < 0: 600/700 periods
     ws["C1"].number_format = "#,##0.00"
@@ -70,7 +70,7 @@ def test_recalc_computes_and_keeps_formulas(mixed, tmp_path):
     assert [str(e) for e in result.errors] == [
         "Deal!C7: #DIV/0! (CVP_ROI: cost: is 0; ROI = (benefit - cost) / cost needs a "
         "non-zero cost)",
-        "Deal!C8: #NAME? (unknown function NOPE)"]
+        "Deal!C8: #NAME? (unknown function CVP_NOPE)"]
     assert result.values[("Deal", "C7")] == ErrorValue("#DIV/0!")
     frame = pd.read_excel(out, sheet_name="Deal", header=None)
     assert frame.iloc[0, 2] == 150
@@ -254,6 +254,28 @@ def test_unsupported_function_keeps_the_stored_value_and_names_the_cell(tmp_path
     with zipfile.ZipFile(path) as z:
         sheet = z.read("xl/worksheets/sheet1.xml")
     assert b"<v>123.5</v>" in sheet and b"<v>247</v>" in sheet and b"<v>7</v>" in sheet
+
+
+def test_a_macro_function_keeps_the_stored_value_and_is_named(tmp_path):
+    """A function neither Excel's nor cvp-xl's (a VBA or add-in function) is never computed as
+    #NAME?: the cell keeps the value Excel stored (in an .xlsx too), or is named without one."""
+    path = tmp_path / "macro.xlsx"
+    raw_xlsx(path, '<row r="1"><c r="A1"><v>4</v></c>'
+                   '<c r="B1" t="str"><f>myFunc("def")</f><v>defabc</v></c>'
+                   '<c r="C1"><f>_xludf.Tax(A1)</f></c>'
+                   '<c r="D1"><f>C1+1</f></c></row>')
+    result = recalc(path)
+    assert [str(k) for k in result.kept] == [
+        "Sheet1!B1: not recomputed (myFunc is not an Excel function: a macro or add-in "
+        "function); kept the stored value",
+        "Sheet1!C1: not recomputed (Tax is not an Excel function: a macro or add-in "
+        "function); it has no stored value",
+        "Sheet1!D1: not recomputed (depends on C1, which was not recomputed); it has no "
+        "stored value"]
+    assert result.values == {("Sheet1", "B1"): "defabc"}   # the value the file stored
+    assert result.errors == []
+    with zipfile.ZipFile(path) as z:
+        assert b"<v>defabc</v>" in z.read("xl/worksheets/sheet1.xml")
 
 
 # -- external links are never followed --------------------------------------------------------
