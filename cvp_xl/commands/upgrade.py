@@ -119,6 +119,8 @@ def calculator_files(folder: Path) -> list[Path]:
 
 def _upgrade_one(path: Path, spec: Spec, staging: Path, force: bool) -> FileOutcome:
     """Read, plan and build one file into ``staging`` (runs in a worker)."""
+    from cvp_xl.xlsx.contents import has_macros
+
     from .batch import ID, NAME, _digest
     from .carry import plan, write
 
@@ -134,6 +136,9 @@ def _upgrade_one(path: Path, spec: Spec, staging: Path, force: bool) -> FileOutc
         if calc.spec_digest == spec.digest and calc.template_version == TEMPLATE_VERSION:
             return FileOutcome(path, "current", "already at this spec (digest "
                                                 f"{spec.digest}); left as it is")
+        if has_macros(path):  # rebuilt from the spec through openpyxl: macros would be lost
+            return FileOutcome(path, "failed", "not upgraded: a workbook with macros (.xlsm); "
+                                               "rebuilding it from the spec would lose them")
         p = plan(calc, spec)
         if p.blockers and not force:
             return FileOutcome(path, "failed", "not upgraded: " + "; ".join(p.blockers)

@@ -528,9 +528,15 @@ def add_period(tracker: str | os.PathLike, csv_path: str | os.PathLike) -> list[
 
     Returns the entries added.
     """
+    from cvp_xl.xlsx.contents import has_macros
+
     source = os.fspath(tracker)
     if not os.path.isfile(source):
         _load(source)  # its message for a missing file or a folder; nothing to lock
+    if has_macros(source):  # the tracker is rebuilt through openpyxl: macros would be lost
+        raise WorkbookError(f"{source}: refused: a workbook with macros (.xlsm); adding a "
+                            "period rebuilds the tracker and would lose them (keep the "
+                            "tracker as an .xlsx workbook)")
     with locked(source) as real:
         clean_temporaries(real.parent, [real.name])
         for leftover in _leftovers(real):

@@ -18,6 +18,7 @@ import os
 import posixpath
 import re
 import struct
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
@@ -30,7 +31,10 @@ from cvp_xl.errors import ERROR_LITERALS, ErrorValue, WorkbookError
 from cvp_xl.xlsx.atomic import atomic_path
 from cvp_xl.xlsx.safety import check_xlsx
 
-__all__ = ["ErrorValue", "atomic_save_workbook", "escape_text", "write_cached_values"]
+__all__ = [
+    "ErrorValue", "SheetIndex", "atomic_save_workbook", "encode_value", "escape_text",
+    "rewrite_parts", "write_cached_values",
+]
 
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _REL_ID_NAMES = (
@@ -145,6 +149,57 @@ def write_cached_values(
         _copy_zip(name, archive, raw, out, transform)
 
 
+def rewrite_parts(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    changed: Mapping[str, bytes | None],
+    added: Mapping[str, bytes] | None = None,
+) -> None:
+    """Copy the package `src` to `dst` with some members replaced, removed or added.
+
+    Parameters
+    ----------
+    src : str or os.PathLike
+        An .xlsx/.xlsm file already checked with :func:`~cvp_xl.xlsx.safety.check_xlsx`.
+    dst : str or os.PathLike
+        Where to write, atomically (may be `src`).
+    changed : mapping
+        ``{member name: new bytes}``; ``None`` removes the member.
+    added : mapping, optional
+        ``{member name: bytes}`` of new members, appended (deflated) after the others.
+
+    Notes
+    -----
+    Every other member is copied with its compressed bytes, compression method, order and
+    timestamps unchanged, as :func:`write_cached_values` copies them.
+    """
+    name = os.fspath(src)
+    extra = []
+    for member, data in (added or {}).items():
+        info = zipfile.ZipInfo(member, date_time=time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        extra.append((info, data))
+    new = {info.filename: data for info, data in extra}
+    with (
+        atomic_path(dst) as tmp,
+        zipfile.ZipFile(name) as archive,
+        open(name, "rb") as raw,
+        open(tmp, "wb") as out,
+    ):
+        present = {n.lower() for n in archive.namelist()}
+        clash = sorted(member for member in new if member.lower() in present)
+        if clash:
+            raise WorkbookError(f"{name}: already has a part named {clash[0]!r}")
+
+        def transform(info: zipfile.ZipInfo) -> bytes | None:
+            if info.filename in new:
+                return new[info.filename]
+            return changed.get(info.filename)
+
+        removed = {member for member, data in changed.items() if data is None}
+        _copy_zip(name, archive, raw, out, transform, [i for i, _ in extra], removed)
+
+
 def atomic_save_workbook(wb, dst: str | os.PathLike[str]) -> None:
     """Save an openpyxl workbook to `dst` atomically.
 
@@ -218,6 +273,12 @@ def _encode(key: object, value: object) -> _Encoded:
         f"values[{key!r}]: cannot write a cached value of type {type(value).__name__}; "
         "expected float, int, bool, str, None or ErrorValue"
     )
+
+
+def encode_value(key: object, value: object) -> _Encoded:
+    """The ``t`` attribute and ``<v>`` text of a value, as :func:`write_cached_values` writes
+    it (``(None, None)`` for None); `key` names the cell in the messages of a bad value."""
+    return _encode(key, value)
 
 
 def _number_text(key: object, value: numbers.Real) -> str:
@@ -333,7 +394,7 @@ def _rewrite_sheet(name: str, member: str, data: bytes, cells: dict[str, _Encode
         elif ref in cells:
             formula_cells[ref] = c
     # Every cell, indexed only when a cell lacks ``r`` or an array range needs its cells.
-    index = _SheetIndex(sheet_data, tag_row, tag_c, set(cells)) if implicit else None
+    index = SheetIndex(sheet_data, tag_row, tag_c, set(cells)) if implicit else None
 
     changed = False
     for ref, encoded in cells.items():
@@ -346,7 +407,7 @@ def _rewrite_sheet(name: str, member: str, data: bytes, cells: dict[str, _Encode
         if not any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in ranges):
             continue
         if index is None:
-            index = _SheetIndex(sheet_data, tag_row, tag_c, set(cells))
+            index = SheetIndex(sheet_data, tag_row, tag_c, set(cells))
         c = index.found.get(ref)
         if c is None:
             if encoded == (None, None):
@@ -366,8 +427,12 @@ def _rewrite_sheet(name: str, member: str, data: bytes, cells: dict[str, _Encode
     )
 
 
-class _SheetIndex:
-    """The rows of a sheetData element, and the wanted cells that already exist."""
+class SheetIndex:
+    """The rows of a sheetData element, and the wanted cells that already exist.
+
+    ``SheetIndex(sheet_data, row_tag, c_tag, {"B2", ...}).found`` maps each wanted reference
+    to its ``<c>`` element; :meth:`insert_cell` creates a missing one in its place.
+    """
 
     def __init__(self, sheet_data, tag_row: str, tag_c: str, wanted: set[str]):
         self.sheet_data = sheet_data
@@ -515,15 +580,22 @@ _LOCAL_SIG, _CENTRAL_SIG, _END_SIG = 0x04034B50, 0x02014B50, 0x06054B50
 _COPY_CHUNK = 2**20
 
 
-def _copy_zip(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO, transform):
+def _copy_zip(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO, transform,
+              added: Iterable[zipfile.ZipInfo] = (), removed: Iterable[str] = ()):
     """Write `archive` to `out`, replacing the members for which `transform` returns bytes.
+
+    Members named in `removed` are left out; the members `added` (for which `transform`
+    returns their bytes) are written after the others.
 
     Members not replaced are copied as their compressed bytes read from `raw` (the archive's
     file), so they are byte-identical.  Sizes always go in the local headers (no data
     descriptors).  Archives needing zip64 are refused; :func:`check_xlsx` keeps them far away.
     """
     central = []
-    for info in archive.infolist():
+    removed = set(removed)
+    for info in [*archive.infolist(), *added]:
+        if info.filename in removed:
+            continue
         offset = out.tell()
         new = transform(info)
         if new is None:

@@ -31,7 +31,7 @@ from cvp_xl.xlsx.a1 import MAX_COL, MAX_ROW, column_index, column_letter
 
 __all__ = [
     "Cell", "Sheet", "Table", "DefinedName", "Contents", "read_contents",
-    "MAX_CELLS", "MAX_FORMULAS", "unescape_text",
+    "MAX_CELLS", "MAX_FORMULAS", "unescape_text", "has_macros",
 ]
 
 #: Default limits: every non-empty cell of the workbook, and formula cells.  A workbook past
@@ -120,6 +120,23 @@ def unescape_text(text: str) -> str:
     if "_x" not in text:
         return text
     return _ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+
+
+def has_macros(path: str | os.PathLike[str]) -> bool:
+    """True when the package holds a VBA project (the macros of an ``.xlsm``), or is named
+    ``.xlsm``: a command that rebuilds a workbook through openpyxl would lose them.
+
+    >>> has_macros("missing.xlsx")
+    False
+    """
+    name = os.fspath(path)
+    if name.lower().endswith(".xlsm"):
+        return True
+    try:
+        with zipfile.ZipFile(name) as archive:
+            return any(n.lower().endswith("vbaproject.bin") for n in archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return False
 
 
 def read_contents(

@@ -22,8 +22,16 @@ from cvp_xl.xlsx.cached import write_cached_values
 from cvp_xl.xlsx.contents import read_contents
 
 HERE = Path(__file__).resolve().parent
-#: The shipped workbooks, sorted by path.
-WORKBOOKS = sorted(p for p in HERE.rglob("*.xls[xm]") if not p.name.startswith("."))
+
+
+def workbooks(folder: Path) -> list[Path]:
+    """The workbooks of one source folder (``*.xlsx``, ``*.xlsm``), sorted by path."""
+    return sorted(p for p in folder.rglob("*.xls[xm]") if not p.name.startswith("."))
+
+
+#: The shipped workbooks of xlcalculator (test_corpus.py); every other source has its own
+#: test_corpus_<source>.py over :func:`workbooks` of its folder.
+WORKBOOKS = workbooks(HERE / "xlcalculator")
 
 #: Numbers agree when they differ by at most this, relatively (Excel keeps 15 significant
 #: digits when it writes a value; the engine computes in doubles).
