@@ -54,6 +54,7 @@ from cvp_xl.xlsx.tables import LineProblem
 from .carry import backup_folder
 from .entered import DIGEST_PROPERTY, ID_PROPERTY, read_properties, table_properties
 from .file_names import assign_files, file_name, illegal_character, printable
+from .pdf import PdfReport
 from .summary import summary_row, write_summary
 
 __all__ = ["customer_table", "read_table", "validate", "build_many", "BatchReport", "RowProblem",
@@ -87,12 +88,13 @@ class BatchReport:
     summary: pd.DataFrame | None = None
     stopped: str | None = None          # the disk error that stopped the run
     not_written: list[str] = field(default_factory=list)  # summary files, with the reason
+    pdfs: PdfReport | None = None       # pdf=True: the PDFs next to the calculators
 
     @property
     def ok(self) -> bool:
         """No row skipped, no file failed or left as it was, no table change left unapplied."""
         return not (self.problems or self.failed or self.kept or self.conflicts
-                    or self.stopped or self.not_written)
+                    or self.stopped or self.not_written or (self.pdfs and self.pdfs.failed))
 
 
 def customer_table(spec: Spec, path: str | os.PathLike) -> Path:
@@ -490,7 +492,8 @@ def _not_run(chunk: list[dict], why: str) -> list[dict]:
 def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
                executor: Executor | None = None, force: bool = False, chunk_size: int = 20,
                block_size: int = 500, progress: Callable[[int], None] | None = None,
-               source: str = "table") -> BatchReport:
+               source: str = "table", pdf: bool = False, pdf_workers: int = 1,
+               pdf_progress: Callable[[int], None] | None = None) -> BatchReport:
     """Build one calculator per valid row of ``table`` into ``out_dir``.
 
     Parameters
@@ -513,6 +516,16 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
         Called with the number of rows finished (built, up to date, skipped or failed).
     source : str
         How to name the table in messages.
+    pdf : bool
+        Also print each calculator of the table to a PDF next to it (same name, ``.pdf``;
+        :func:`~cvp_xl.commands.pdf.pdfs_beside`): the files written, up to date and left as
+        they were, so that every calculator has a PDF that shows exactly its bytes.  A PDF
+        that already does is not made again; one that cannot be made is in
+        ``report.pdfs.failed`` (its calculator stays).  Not done when the run stopped.
+    pdf_workers : int
+        LibreOffice runs at once for the PDFs.
+    pdf_progress : callable, optional
+        Called with the number of calculators whose PDF is done.
 
     The summary (``summary.xlsx``, ``summary.csv``) is written in every case once the rows
     are known: one line per row of the table, skipped rows included.
@@ -527,7 +540,14 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
     cvp_xl.errors.WorkbookError
         ``out_dir`` cannot be made or locked (a read-only folder, another batch writing in it
         for longer than :data:`~cvp_xl.xlsx.atomic.LOCK_WAIT`), or the table misses a column.
+    cvp_xl.commands.pdf.PdfError
+        ``pdf`` and LibreOffice is missing (before any work; the message says how to install
+        it).
     """
+    if pdf:
+        from .pdf import require_soffice
+
+        require_soffice()
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -568,7 +588,21 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
                 report.not_written.append(str(not_written(failed, exc, failed.exists())))
             if backup.is_dir():
                 report.backup = backup
+        if pdf:
+            _pdfs(report, pdf_workers, pdf_progress)
     return report
+
+
+def _pdfs(report: BatchReport, workers: int, progress) -> None:
+    """The PDF next to every calculator of the run (see :func:`build_many`)."""
+    from .pdf import drop_stale, pdfs_beside
+
+    if report.stopped:  # the disk is full: no PDF is made, and none is left that would not
+        for path in report.written:  # show the calculator next to it
+            drop_stale(path)
+        return
+    books = sorted({*report.written, *report.up_to_date, *(p for p, _ in report.kept)})
+    report.pdfs = pdfs_beside(books, workers=workers, progress=progress)
 
 
 def _identity(path: Path) -> tuple | None:

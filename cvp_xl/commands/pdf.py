@@ -13,16 +13,23 @@ The file is checked before LibreOffice sees it (:func:`~cvp_xl.xlsx.safety.check
 the PDF is written whole or not at all (:func:`~cvp_xl.xlsx.atomic.atomic_path`).  Several
 workbooks can go through one LibreOffice run (:func:`export_pdfs`), since starting
 LibreOffice costs a second or two.
+
+Each PDF records, in its document information (an incremental update with pypdf), the
+SHA-256 of the workbook's bytes and the sheets it shows, so :func:`shows` tells whether a PDF
+still matches its workbook; :func:`pdfs_beside` (``cvp-xl batch --pdf``) prints only the
+workbooks whose PDF does not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import defusedxml.ElementTree as DefusedET
@@ -32,8 +39,9 @@ from cvp_xl.hosts.libreoffice import SOFFICE_ENV, find_soffice
 from cvp_xl.xlsx.atomic import atomic_path
 from cvp_xl.xlsx.safety import check_xlsx
 
-__all__ = ["export_pdf", "export_pdfs", "PdfJob", "PdfError", "workbook_sheets",
-           "INSTALL_HINT"]
+__all__ = ["export_pdf", "export_pdfs", "pdfs_beside", "shows", "drop_stale", "require_soffice",
+           "PdfJob", "PdfReport", "PdfError", "workbook_sheets", "INSTALL_HINT", "SOURCE_KEY",
+           "SHEETS_KEY"]
 
 #: What the message says when LibreOffice is missing.
 INSTALL_HINT = (
@@ -41,6 +49,9 @@ INSTALL_HINT = (
     "sudo apt-get install libreoffice-calc-nogui; macOS: brew install --cask libreoffice; "
     f"Windows: the installer from libreoffice.org), or set {SOFFICE_ENV} to its soffice "
     "program.")
+#: The PDF's document-information keys that record the workbook it shows: the SHA-256 of the
+#: workbook's bytes, and the sheets printed (their names joined by ", ").
+SOURCE_KEY, SHEETS_KEY = "/CvpXlWorkbook", "/CvpXlSheets"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _WORKBOOK = "xl/workbook.xml"
 
@@ -157,54 +168,260 @@ def export_pdf(book: str | os.PathLike, out: str | os.PathLike | None = None,
 
 
 def export_pdfs(jobs: list[PdfJob], *, timeout: float = 300) -> list[Path]:
-    """Print several workbooks in one LibreOffice run (see :func:`export_pdf`)."""
+    """Print several workbooks in one LibreOffice run (see :func:`export_pdf`).
+
+    Every workbook is checked before LibreOffice starts.  The first workbook that could not
+    be printed raises :class:`PdfError`; the PDFs of the others are written (each whole).
+    """
+    soffice = require_soffice()
+    plans = [(job, _plan(job)) for job in jobs]
+    outcomes = _convert(soffice, plans, timeout)
+    failed = next((o for o in outcomes if not isinstance(o, Path)), None)
+    if failed is not None:
+        raise PdfError(failed)
+    return outcomes
+
+
+def require_soffice() -> str:
+    """LibreOffice's ``soffice`` program; :class:`PdfError` saying how to install it if missing."""
     soffice = find_soffice()
     if soffice is None:
         raise PdfError(INSTALL_HINT)
-    plans = []
-    for job in jobs:
-        check_xlsx(job.book)
-        if job.out.resolve() == job.book.resolve():
-            raise PdfError(f"{job.out}: the PDF would overwrite the workbook")
-        folder = job.out.parent
-        if not folder.is_dir():
-            raise PdfError(f"{job.out}: cannot write it: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            raise PdfError(f"{job.out}: cannot write it: the folder {folder} is not writable")
-        plans.append((job, _chosen(job.book, job.sheets)))
+    return soffice
+
+
+def _plan(job: PdfJob) -> list[str]:
+    """Check one job before LibreOffice sees it; return the sheets to print."""
+    check_xlsx(job.book)
+    if job.out.resolve() == job.book.resolve():
+        raise PdfError(f"{job.out}: the PDF would overwrite the workbook")
+    folder = job.out.parent
+    if not folder.is_dir():
+        raise PdfError(f"{job.out}: cannot write it: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PdfError(f"{job.out}: cannot write it: the folder {folder} is not writable")
+    keep = _chosen(job.book, job.sheets)
+    if not keep:
+        raise PdfError(f"{job.book}: no visible sheet to print")
+    return keep
+
+
+def _convert(soffice: str, plans: list[tuple[PdfJob, list[str]]],
+             timeout: float) -> list[Path | str]:
+    """Print the planned workbooks in one LibreOffice run; per job, the PDF written or why not.
+
+    Each PDF records the SHA-256 of the workbook's bytes and the sheets it shows
+    (:data:`SOURCE_KEY`, :data:`SHEETS_KEY`), so that :func:`shows` can tell later whether
+    it still matches the workbook.
+    """
     from cvp_xl.hosts.libreoffice import _run, _tail  # one way to run and stop soffice
 
     with tempfile.TemporaryDirectory(prefix="cvp_xl_pdf_") as tmp:
         work, made = Path(tmp) / "in", Path(tmp) / "out"
         work.mkdir()
-        copies = []
+        copies: list[Path | str] = []
+        digests = []
         for k, (job, keep) in enumerate(plans):
-            if not keep:
-                raise PdfError(f"{job.book}: no visible sheet to print")
-            copy = work / f"book{k}.xlsx"
-            _copy_showing(job.book, copy, keep)
+            # the bytes read once: the PDF records the digest of the bytes it shows
+            source, copy = work / f"source{k}.xlsx", work / f"book{k}.xlsx"
+            try:
+                data = job.book.read_bytes()
+                source.write_bytes(data)
+                _copy_showing(source, copy, keep)
+            except (OSError, zipfile.BadZipFile, CvpXlError) as exc:
+                copies.append(f"{job.book}: cannot read it ({exc})")
+                digests.append(None)
+                continue
             copies.append(copy)
+            digests.append(hashlib.sha256(data).hexdigest())
+        books = [c for c in copies if isinstance(c, Path)]
         profile = Path(tmp) / "profile"
         (profile / "user").mkdir(parents=True)
         command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
                    "--norestore", "--nologo", "--nolockcheck", "--calc", "--convert-to",
-                   "pdf:calc_pdf_Export", "--outdir", str(made), *map(str, copies)]
+                   "pdf:calc_pdf_Export", "--outdir", str(made), *map(str, books)]
+        code, stdout, stderr = 0, "", ""
         try:
-            code, stdout, stderr = _run(command, timeout, len(copies))
+            if books:
+                code, stdout, stderr = _run(command, timeout, len(books))
         except RuntimeError as exc:
-            raise PdfError(str(exc)) from None
+            return [c if isinstance(c, str) else str(exc) for c in copies]
         if code != 0:
-            raise PdfError(f"LibreOffice exited with code {code}: {_tail(stderr or stdout)}")
-        written = []
-        for (job, _), copy in zip(plans, copies):
+            why = f"LibreOffice exited with code {code}: {_tail(stderr or stdout)}"
+            return [c if isinstance(c, str) else why for c in copies]
+        outcomes: list[Path | str] = []
+        for (job, keep), copy, digest in zip(plans, copies, digests):
+            if isinstance(copy, str):
+                outcomes.append(copy)
+                continue
             pdf = made / (copy.stem + ".pdf")
             if not pdf.is_file():
-                raise PdfError(f"{job.book}: LibreOffice made no PDF of it: "
-                               f"{_tail(stderr or stdout)}")
+                outcomes.append(f"{job.book}: LibreOffice made no PDF of it: "
+                                f"{_tail(stderr or stdout)}")
+                continue
             try:
                 with atomic_path(job.out) as target:
-                    shutil.copyfile(pdf, target)
+                    _stamp(pdf, target, {SOURCE_KEY: digest, SHEETS_KEY: ", ".join(keep)})
             except OSError as exc:
-                raise PdfError(f"{job.out}: cannot write it: {exc.strerror or exc}") from None
-            written.append(job.out)
-    return written
+                outcomes.append(f"{job.out}: cannot write it: {exc.strerror or exc}")
+                continue
+            except PdfError as exc:
+                outcomes.append(str(exc))
+                continue
+            outcomes.append(job.out)
+    return outcomes
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp(pdf: Path, target: Path, record: dict[str, str]) -> None:
+    """Copy LibreOffice's PDF to ``target`` with ``record`` added to its document information
+    (an incremental update: LibreOffice's bytes stay as they are)."""
+    import pypdf
+
+    try:
+        writer = pypdf.PdfWriter(pdf, incremental=True)
+        writer.add_metadata(record)
+        with open(target, "wb") as f:
+            writer.write(f)
+    except pypdf.errors.PyPdfError as exc:
+        raise PdfError(f"{target.name}: LibreOffice made a PDF that cannot be read "
+                       f"({exc})") from None
+
+
+def _record(pdf: Path) -> dict[str, str]:
+    """What a PDF made here records of its workbook; empty for any other file."""
+    import pypdf
+
+    try:
+        info = pypdf.PdfReader(pdf).metadata or {}
+        return {k: str(info[k]) for k in (SOURCE_KEY, SHEETS_KEY) if k in info}
+    except (OSError, pypdf.errors.PyPdfError, ValueError, KeyError):
+        return {}
+
+
+def shows(pdf: str | os.PathLike, book: str | os.PathLike) -> bool:
+    """Whether ``pdf`` was made here from exactly the bytes of ``book``, all its sheets shown.
+
+    Parameters
+    ----------
+    pdf, book : path-like
+        A PDF and the workbook it should show.
+
+    Returns
+    -------
+    bool
+        False when the PDF is missing, unreadable, not made by cvp-xl, made of another
+        version of the workbook or of only some of its sheets.
+    """
+    pdf, book = Path(pdf), Path(book)
+    if not pdf.is_file() or not book.is_file():
+        return False
+    record = _record(pdf)
+    if record.get(SOURCE_KEY) != _sha256(book):
+        return False
+    try:
+        visible = [name for name, state in workbook_sheets(book) if state == "visible"]
+    except CvpXlError:
+        return False
+    return record.get(SHEETS_KEY) == ", ".join(visible)
+
+
+@dataclass
+class PdfReport:
+    """What :func:`pdfs_beside` did: PDFs written, PDFs that already matched their workbook,
+    and ``(workbook, why)`` for each workbook that has no matching PDF now."""
+
+    written: list[Path] = field(default_factory=list)
+    current: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def pdfs_beside(books: list[Path], *, chunk_size: int = 50, workers: int = 1,
+                progress: Callable[[int], None] | None = None) -> PdfReport:
+    """Print each workbook to a PDF next to it (same name, ``.pdf``), every sheet it shows.
+
+    A PDF that already shows the workbook's exact bytes (:func:`shows`) is left as it is, so
+    a rerun prints only what changed; any other PDF of that name is replaced.  The workbooks
+    go through LibreOffice ``chunk_size`` at a time (one start of LibreOffice per chunk),
+    ``workers`` chunks at once.  A workbook that cannot be printed is listed with the reason
+    and the others go on; a PDF made here from an earlier version of it is removed then, so
+    that no PDF shows other numbers than the workbook next to it.  The reasons do not repeat
+    the workbook's path (they may name the PDF's).
+
+    Parameters
+    ----------
+    books : list of Path
+        The workbooks.
+    chunk_size : int, optional
+        Workbooks per LibreOffice run.
+    workers : int, optional
+        LibreOffice runs at once (each with its own profile).
+    progress : callable, optional
+        Called with the number of workbooks done (printed, current or failed).
+
+    Returns
+    -------
+    PdfReport
+
+    Raises
+    ------
+    PdfError
+        LibreOffice is missing (the message says how to install it), before any work.
+    """
+    soffice = require_soffice()
+    report, plans = PdfReport(), []
+    for book in books:
+        out = book.with_suffix(".pdf")
+        if shows(out, book):
+            report.current.append(out)
+            continue
+        try:
+            plans.append((PdfJob(book, out), _plan(PdfJob(book, out))))
+        except CvpXlError as exc:
+            report.failed.append((book, str(exc).removeprefix(f"{book}: ")))
+    if progress:  # also when none is done yet: the printing starts
+        progress(len(books) - len(plans))
+    chunks = [plans[i:i + chunk_size] for i in range(0, len(plans), chunk_size)]
+
+    def run(chunk):
+        # LibreOffice starts in a few seconds and prints a calculator in well under one
+        return chunk, _convert(soffice, chunk, timeout=120 + 10 * len(chunk))
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for chunk, outcomes in pool.map(run, chunks):
+            for (job, _), outcome in zip(chunk, outcomes):
+                if isinstance(outcome, Path):
+                    report.written.append(outcome)
+                else:
+                    report.failed.append((job.book, outcome.removeprefix(f"{job.book}: ")))
+            if progress:
+                progress(len(chunk))
+    for n, (book, why) in enumerate(report.failed):
+        if drop_stale(book):
+            report.failed[n] = (book, f"{why}; the PDF of an earlier version of it was "
+                                      f"removed")
+    report.written.sort()
+    report.failed.sort()
+    return report
+
+
+def drop_stale(book: Path) -> bool:
+    """Remove the PDF next to ``book`` if cvp-xl made it from other bytes; True if removed.
+
+    A PDF without cvp-xl's record (one the user made) is never removed.
+    """
+    pdf = book.with_suffix(".pdf")
+    if not pdf.is_file() or SOURCE_KEY not in _record(pdf) or shows(pdf, book):
+        return False
+    try:
+        pdf.unlink()
+    except OSError:
+        return False
+    return True

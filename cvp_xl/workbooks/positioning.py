@@ -61,6 +61,7 @@ from cvp_xl.workbooks.style import (
     NOTE_FONT,
     TITLE_FONT,
     WRAP,
+    excel_axes,
     header,
     label,
     note,
@@ -485,6 +486,7 @@ def _value_map_sheet(book: Book, ws, s: dict) -> None:
     chart.series.append(fair)
     chart.legend.position = "r"
     chart.height, chart.width = 14, 20
+    excel_axes(chart)
     ws.add_chart(chart, f"A{line0 + 4}")  # below the tables: the sheet prints on one page
     print_setup(ws, "portrait", one_page=True, values=book.values)
 

@@ -50,6 +50,7 @@ from cvp_xl.workbooks.style import (
     RATIO,
     TITLE_FONT,
     WRAP,
+    excel_axes,
     header,
     note,
     print_setup,
@@ -509,6 +510,7 @@ def _waterfall(book: Book, ws, top: int, s: dict, ref: tuple[str, float],
     bar.height, bar.width = CHART_HEIGHT, 25
 
     bar += line
+    excel_axes(bar)
     ws.add_chart(bar, f"A{top}")
 
 

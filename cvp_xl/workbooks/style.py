@@ -26,7 +26,7 @@ __all__ = [
     "INPUT_FILL", "INPUT_FONT", "INPUT_BORDER", "HEAD_FILL", "HEAD_FONT", "TITLE_FONT", "BOLD",
     "ITALIC", "NOTE_FONT", "LINK_FONT", "UNLOCKED", "MONEY", "MONEY_CENTS", "PERCENT", "RATIO",
     "FONT", "WRAP", "HEAD_RIGHT", "as_input", "label", "header", "protect", "validation", "note",
-    "print_setup", "page_breaks", "page_height", "fit_row_heights", "text_lines",
+    "print_setup", "page_breaks", "page_height", "fit_row_heights", "text_lines", "excel_axes",
 ]
 
 #: The font of every styled cell (the workbook's default font too).
@@ -419,3 +419,44 @@ def print_setup(ws, orientation: str = "portrait", *, fit_width: bool = True,
     ws.row_breaks = RowBreak()
     for row in breaks:
         ws.row_breaks.append(Break(id=row - 1))  # a break above the row (ids count from 0)
+
+
+def excel_axes(chart) -> None:
+    """Write each axis of ``chart`` with every setting Excel writes in the charts it saves, so
+    that no program (desktop Excel, Excel for the web, LibreOffice) falls back on a default of
+    its own for a missing element.
+
+    Call it after the chart's own settings, just before ``ws.add_chart``: what the builder set
+    stays (a reversed axis, ``crosses="max"``, labels at ``low``, a number format); what it
+    left out is filled in as Excel writes it: the axis shown (``c:delete`` 0), where it
+    crosses (``autoZero``), its labels next to it (``nextTo``), how the value axis crosses
+    the categories (``between``; ``midCat`` in a scatter chart), the edge it sits on
+    (``c:axPos``: left or bottom, the other edge when the axis it crosses runs the other way
+    or it crosses that axis at its maximum), and markers on in a line chart (each series
+    still says which marker, ``none`` included).  ``tests/workbooks/test_chart_xml.py``
+    compares the result with charts Excel saved.
+
+    Parameters
+    ----------
+    chart : openpyxl.chart.BarChart, LineChart or ScatterChart
+        A chart with an ``x_axis`` and a ``y_axis``; a chart combined into it with ``+``
+        (a line over bars) shares its axes and gets the line chart's marker setting.
+    """
+    horizontal = getattr(chart, "barDir", None) == "bar"  # categories on the left
+    x_edge, y_edge = ("l", "b") if horizontal else ("b", "l")
+    pairs = ((chart.x_axis, chart.y_axis, x_edge), (chart.y_axis, chart.x_axis, y_edge))
+    for axis, other, edge in pairs:
+        axis.delete = False
+        if axis.crosses is None and axis.crossesAt is None:
+            axis.crosses = "autoZero"
+        if axis.tickLblPos is None:
+            axis.tickLblPos = "nextTo"
+        if "crossBetween" in axis.__elements__ and axis.crossBetween is None:
+            axis.crossBetween = "midCat" if chart.tagname == "scatterChart" else "between"
+        reversed_other = other.scaling.orientation == "maxMin"
+        if reversed_other != (axis.crosses == "max"):  # the opposite edge
+            edge = {"l": "r", "b": "t"}[edge]
+        axis.axPos = edge
+    for part in (chart, *getattr(chart, "_charts", ())):
+        if part.tagname == "lineChart":
+            part.marker = True

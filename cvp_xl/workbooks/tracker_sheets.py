@@ -284,6 +284,7 @@ def _chart(ws, last_row: int) -> None:
     chart.y_axis.delete = False
     chart.legend.position = "b"
     chart.height, chart.width = 9, 16
+    style.excel_axes(chart)
     ws.add_chart(chart, "G3")
 
 

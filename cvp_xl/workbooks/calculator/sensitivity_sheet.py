@@ -24,7 +24,7 @@ from cvp_xl.workbooks.calculator.parts import (
     money_format,
     print_setup,
 )
-from cvp_xl.workbooks.style import BOLD, NOTE_FONT
+from cvp_xl.workbooks.style import BOLD, NOTE_FONT, excel_axes
 from cvp_xl.xlsx.write import set_text
 
 __all__ = ["sensitivity_sheet", "CHART_ROWS"]
@@ -140,4 +140,5 @@ def _tornado(spec, ws, theme: Theme, last: int, anchor: int) -> None:
     chart.x_axis.delete = chart.y_axis.delete = False
     chart.legend.position = "b"
     chart.height, chart.width = 8.5, 20
+    excel_axes(chart)
     ws.add_chart(chart, f"A{anchor}")
