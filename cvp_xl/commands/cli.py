@@ -453,7 +453,10 @@ def customers(spec_path, output):
               help="Rebuild every file from the table, also files up to date and files a "
                    "customer edited (those are kept in OUT/previous-<timestamp>/ first).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def batch(spec_path, table_path, out_dir, jobs, force, quiet):
+@click.option("--pdf", is_flag=True,
+              help="Also print each calculator to a PDF next to it (LibreOffice); a PDF that "
+                   "already shows the calculator as it is is not made again.")
+def batch(spec_path, table_path, out_dir, jobs, force, quiet, pdf):
     """Build one calculator per customer row; report bad rows and go on with the rest.
 
     A file whose row changed since it was built is rebuilt with what the customer
@@ -464,6 +467,10 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
     applied; 2 when the spec or the table cannot be used, OUT cannot be written (checked
     before any work), or a full disk stopped the run (what was written and what was not is
     listed).  One batch at a time fills OUT: a second waits up to 10 s, then is refused.
+
+    With --pdf every calculator of the table (written, up to date or left as it was) gets a
+    PDF that shows it exactly; a PDF that cannot be made is listed, its calculator stays, and
+    the exit is 1.  LibreOffice missing is refused before any work (exit 2).
     """
     from tqdm import tqdm
 
@@ -471,6 +478,10 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
     from cvp_xl.workbooks.calculator.spec import load_spec
     from cvp_xl.xlsx.atomic import folder_problem, worker_pool
 
+    if pdf:
+        from cvp_xl.commands.pdf import require_soffice
+
+        require_soffice()
     problem = folder_problem(out_dir, create=True)
     if problem:
         raise click.BadParameter(f"{out_dir}: {problem}", param_hint="'--out'")
@@ -479,11 +490,24 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
     read = table.attrs["read"]
     rows = f"{len(table)} row{'s' * (len(table) != 1)}"
     click.echo(f"{table_path}: {rows} ({read.describe()})", err=True)
+    pdf_bar = []  # opened when the PDFs start, after the rows: the calculators' bar ends
+
+    def pdf_progress(n):
+        if not pdf_bar:
+            bar.close()
+            pdf_bar.append(tqdm(unit="PDF", desc="PDFs", disable=quiet, file=sys.stderr))
+        pdf_bar[0].update(n)
+
     with worker_pool(jobs) as executor:
         with tqdm(total=len(table) + len(read.problems), unit="row", disable=quiet,
                   file=sys.stderr) as bar:
-            report = build_many(spec, table, out_dir, executor=executor, force=force,
-                                progress=bar.update, source=str(table_path))
+            try:
+                report = build_many(spec, table, out_dir, executor=executor, force=force,
+                                    progress=bar.update, source=str(table_path), pdf=pdf,
+                                    pdf_workers=jobs, pdf_progress=pdf_progress)
+            finally:
+                for opened in pdf_bar:
+                    opened.close()
     for note in report.notes:
         click.echo(f"{table_path}: note: {note}", err=True)
     for p in report.problems:
@@ -499,6 +523,8 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
         click.echo(f"customer {cid!r}: failed: {message}", err=True)
     for line in report.not_written:
         click.echo(f"Error: {line}", err=True)
+    for book, why in report.pdfs.failed if report.pdfs else []:
+        click.echo(f"{book.name}: no PDF: {why}", err=True)
     if report.stopped:
         _stopped(out_dir, report)
     carried = sum(1 for _, lines in report.carried if lines)
@@ -509,6 +535,12 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet):
                f"{n} problem{'s' * (n != 1)} in the table, {len(report.failed)} failed; summary "
                f"in {out_dir / 'summary.xlsx'}"
                + (f"; old files in {report.backup}" if report.backup else ""))
+    if report.pdfs:
+        p = report.pdfs
+        click.echo(f"{out_dir}: PDFs: {len(p.written)} written, {len(p.current)} up to date, "
+                   f"{len(p.failed)} failed")
+    elif pdf and report.stopped:
+        click.echo(f"{out_dir}: PDFs: none made, the run stopped")
     if report.stopped or report.not_written:
         sys.exit(2)
     if not report.ok:
@@ -599,12 +631,18 @@ def track_cmd(tracker, period_csv):
 
 
 @main.command("cases")
-@click.argument("tracker", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("tracker", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--to", "cases_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="The case-history workbook to append to (created when missing).")
-def cases_cmd(tracker, cases_path):
-    """Turn the verified entries of TRACKER into case histories in CASES.
+@click.option("--from-pilot", "pilot", type=click.Path(dir_okay=False, path_type=Path),
+              help="A pilot workbook (instead of TRACKER): its verified value becomes a case.")
+@click.option("--track", "track", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --from-pilot: also add the pilot's last quarter to this tracker.")
+@click.option("--promised", type=float,
+              help="With --track: the value promised for that quarter (tracker's currency).")
+def cases_cmd(tracker, cases_path, pilot, track, promised):
+    """Turn the verified entries of TRACKER, or a verified pilot, into case histories in CASES.
 
     An entry is verified when its 'verified by' cell is filled.  Entries already
     in CASES (same customer, value element and period) are skipped.  A verified
@@ -613,9 +651,26 @@ def cases_cmd(tracker, cases_path):
     refused before any work when it is TRACKER or cannot be written; one writer at a
     time (a second run waits up to 10 s); an OS error while writing names CASES and
     the error (exit 2, CASES as it was).
+
+    With --from-pilot PILOT (a pilot workbook) instead of TRACKER: a pilot that is
+    verified (its 'Verified by' cell filled, with a date) and demonstrated (the whole
+    interval of its improvement above 0) becomes one case history; any other is
+    refused with the reason (exit 2, nothing written).  With --track TRACKER and
+    --promised AMOUNT it also becomes the tracker entry of the pilot's last quarter:
+    documented = the pilot's value per year / the tracker's periods per year.  A case
+    or entry already there is left as it is.
     """
     from cvp_xl.workbooks.tracker import export_cases
 
+    if (tracker is None) == (pilot is None):
+        raise click.UsageError("give TRACKER or --from-pilot PILOT (one of the two)")
+    if pilot is None and (track is not None or promised is not None):
+        raise click.UsageError("--track and --promised go with --from-pilot")
+    if (track is None) != (promised is None):
+        raise click.UsageError("--track TRACKER and --promised AMOUNT go together")
+    if pilot is not None:
+        _cases_from_pilot(pilot, cases_path, track, promised)
+        return
     _check_output(cases_path, "'--to'", ".xlsx", {"TRACKER": tracker})
     added, skipped, total = export_cases(tracker, cases_path)
     if added.empty:
@@ -624,6 +679,32 @@ def cases_cmd(tracker, cases_path):
         return
     click.echo(f"{cases_path}: {len(added)} case histor{'y' if len(added) == 1 else 'ies'} "
                f"added from {tracker} ({skipped} already there); {total} in all")
+
+
+def _cases_from_pilot(pilot, cases_path, track, promised) -> None:
+    """``cvp-xl cases --from-pilot``: the work is :func:`cvp_xl.workbooks.pilot.from_pilot`."""
+    from cvp_xl.workbooks.pilot import from_pilot
+
+    _check_output(cases_path, "'--to'", ".xlsx", {"PILOT": pilot, "TRACKER": track} if track
+                  else {"PILOT": pilot})
+    done = from_pilot(pilot, cases_path, track, promised)
+    c = done.case
+    what = (f"{c['customer']}, {c['value element']}, {c['period']}: "
+            f"{c['currency']} {c['documented value per year']:,.0f} a year")
+    if done.case_added:
+        click.echo(f"{cases_path}: case history added from {pilot} ({what}); "
+                   f"{done.cases_total} in all")
+    else:
+        click.echo(f"{cases_path}: already a case ({what}); not written")
+    if done.entry is not None:
+        e = done.entry
+        entry = (f"{e['customer']}, {e['period']} (ending {e['period end'].isoformat()}): "
+                 f"promised {e['promised']:,.0f}, documented {e['documented']:,.0f}")
+        if done.entry_added:
+            click.echo(f"{track}: entry added ({entry}); recalculated")
+        else:
+            click.echo(f"{track}: already has an entry for {e['customer']}, {e['period']}; "
+                       "not written")
 
 
 @main.command()

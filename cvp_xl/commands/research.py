@@ -2,9 +2,11 @@
 
 Each input of the calculator spec with enough observations in the findings (``min_n``, default
 3) gets its low, base and high from a percentile rule (P25/P50/P75 unless set, for all inputs
-or per input) and a source that says where they came from ("9 customers' own figures at 9
-customers, 2026-Q2–Q3, P25/P50/P75").  Inputs without evidence, or with too little, are left as
-they are and listed.
+or per input), a source that says where they came from ("9 customers' own figures at 9
+customers, 2026-Q2–Q3, P25/P50/P75") and an ``evidence`` mapping that the calculator's Inputs
+sheet shows as n and methods (``{n: 9, customers: 9, methods: ["customer's own data"], period:
+"2026-Q2–Q3", rule: "P25/P50/P75"}``, on one line).  Inputs without evidence, or with too
+little, are left as they are and listed.
 
 The new spec is the old one's text with only those values edited in place: comments, order,
 quoting and blank lines stay as they were (the values are found through PyYAML's node
@@ -32,7 +34,7 @@ from cvp_xl.workbooks.research import Observation, read_findings
 from cvp_xl.xlsx.atomic import atomic_path
 
 __all__ = ["ResearchError", "LineChange", "InputResult", "ResearchReport", "apply_research",
-           "number_text"]
+           "number_text", "evidence_text"]
 
 
 class ResearchError(CvpXlError, ValueError):
@@ -124,7 +126,25 @@ def _input_nodes(text: str, path: str) -> list[yaml.MappingNode]:
 
 
 def _scalar(key: str, value) -> str:
+    if key == "evidence":
+        return value  # already YAML: see evidence_text
     return json.dumps(value, ensure_ascii=False) if key == "source" else number_text(value)
+
+
+def evidence_text(evidence: rs.Evidence) -> str:
+    """The ``evidence`` mapping of an input, as one line of YAML (flow style).
+
+    >>> e = rs.Evidence(9, 8, (("field value assessment", 6), ("survey", 3)),
+    ...                 dt.date(2026, 4, 2), dt.date(2026, 9, 30), (25.0, 50.0, 75.0),
+    ...                 1, 2, 3, 2, 1, 3)
+    >>> print(evidence_text(e))
+    {n: 9, customers: 8, methods: ["field value assessment", "survey"], period: "2026-Q2–Q3", \
+rule: "P25/P50/P75"}
+    """
+    methods = json.dumps([m for m, _count in evidence.methods], ensure_ascii=False)
+    period = json.dumps(rs.period_text(evidence.first, evidence.last), ensure_ascii=False)
+    return (f"{{n: {evidence.n}, customers: {evidence.customers}, methods: {methods}, "
+            f"period: {period}, rule: \"{rs.rule_text(evidence.rule)}\"}}")
 
 
 def _value_end(text: str, value: yaml.Node) -> int:
@@ -143,8 +163,14 @@ def _edits(text: str, node: yaml.MappingNode, values: Mapping[str, object]
     """``(start, end, replacement)`` spans that give the input ``node`` these values."""
     present = {k.value: v for k, v in node.value}
     edits = []
+    keys = {k.value: k for k, _v in node.value}
     for key, value in values.items():
-        if key in present:
+        if key in present and isinstance(present[key], yaml.MappingNode) \
+                and not present[key].flow_style:  # a block mapping becomes one line
+            v = present[key]
+            end = len(text[:v.end_mark.index].rstrip())
+            edits.append((keys[key].end_mark.index, end, ": " + _scalar(key, value)))
+        elif key in present:
             v = present[key]
             block = getattr(v, "style", None) in ("|", ">")
             edits.append((v.start_mark.index, _value_end(text, v),
@@ -298,7 +324,7 @@ def apply_research(findings: str | os.PathLike, spec_path: str | os.PathLike,
             if segment is not None:
                 source += f", segment {mine[0].segment}"
             values = {"base": evidence.base, "low": evidence.low, "high": evidence.high,
-                      "source": source}
+                      "source": source, "evidence": evidence_text(evidence)}
             edits += _edits(text, node, values)
     new_text = _apply(text, edits)
     parse_spec(new_text, str(output))  # the calculator's own checks, before writing

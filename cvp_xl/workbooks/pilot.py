@@ -15,7 +15,9 @@ pilot spec (``workbooks/research/pilot-*.yaml``), has one sheet ``Pilot``:
   direction, the value per year with its interval, and a verdict: *demonstrated* only when the
   whole interval is an improvement;
 - the case history the pilot becomes (:func:`pilot_cases`, :func:`export_pilot_cases`): the
-  baseline and pilot means as before and after, the value per year as documented value.
+  baseline and pilot means as before and after, the value per year as documented value;
+  :func:`from_pilot` (``cvp-xl cases --from-pilot``) adds it to a case-history workbook and,
+  with a tracker, the tracker entry of the pilot's last quarter.
 
 Share-safe formulas only; every value is computed in Python (:func:`cvp_xl.domain.research.
 pilot_interval`) and stored with its formula by :class:`~cvp_xl.workbooks.book.Book`.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +37,14 @@ from openpyxl.styles import Alignment
 from openpyxl.utils.datetime import to_excel
 
 from cvp_xl.domain import research as rs
-from cvp_xl.errors import CvpError, CvpValueError, ProblemsError, RowProblem, WorkbookError
+from cvp_xl.errors import (
+    CvpError,
+    CvpValueError,
+    CvpXlError,
+    ProblemsError,
+    RowProblem,
+    WorkbookError,
+)
 from cvp_xl.workbooks import example
 from cvp_xl.workbooks.book import Book
 from cvp_xl.workbooks.case_table import CATEGORIES, COLUMNS, validate_cases
@@ -57,7 +67,8 @@ from cvp_xl.workbooks.style import (
 from cvp_xl.xlsx import tables
 
 __all__ = ["SETTINGS", "Pilot", "PilotError", "load_pilot_spec", "build", "read_pilot",
-           "pilot_cases", "export_pilot_cases", "build_example_workbooks", "EXAMPLES"]
+           "pilot_cases", "export_pilot_cases", "build_example_workbooks", "EXAMPLES",
+           "PilotRefused", "FromPilot", "from_pilot", "last_quarter"]
 
 EXAMPLES = example("research")
 SHEET = "Pilot"
@@ -469,32 +480,169 @@ def export_pilot_cases(paths: Iterable[str | os.PathLike], cases_path: str | os.
     """Append the verified, demonstrated pilots to a case-history workbook (created if missing).
 
     Cases already there (same customer, value element and period, ignoring case) are skipped;
-    when nothing is new the file is not written.  Returns the cases added, why each other
-    pilot was left out, and the number of cases in the workbook afterwards.
+    when nothing is new the file is not written.  The workbook is written as ``cvp-xl cases``
+    writes it (:func:`cvp_xl.workbooks.tracker_cases.append_cases`: under its lock, never over
+    a person's cells, whole or not at all).  Returns the cases added, why each other pilot was
+    left out, and the number of cases in the workbook afterwards.
     """
-    from cvp_xl.workbooks.case_histories import build as build_cases
-    from cvp_xl.workbooks.case_table import read_cases
+    from cvp_xl.workbooks.tracker_cases import append_cases
 
     new, skipped = pilot_cases(paths)
-    cases_path = Path(cases_path)
-    existing = read_cases(cases_path) if cases_path.exists() else new.iloc[:0]
+    added, _count, total = append_cases(new, cases_path)
 
     def keys(df):
         return list(zip(df["customer"].str.lower(), df["value element"].str.lower(),
                         df["period"].str.lower()))
 
-    present = set(keys(existing))
-    fresh = [key not in present for key in keys(new)]
-    added = new[fresh].reset_index(drop=True)
+    fresh = set(keys(added))
     skipped += [f"{c}: already a case ({e}, {p})"
-                for c, e, p, f in zip(new["customer"], new["value element"], new["period"], fresh)
-                if not f]
-    if added.empty:
-        return added, skipped, len(existing)
-    combined = added if existing.empty else pd.concat([existing, added], ignore_index=True)
-    build_cases(cases_path, combined, template=cases_path if cases_path.exists() else None,
-                example=False)
-    return added, skipped, len(combined)
+                for (c, e, p), key in zip(zip(new["customer"], new["value element"],
+                                              new["period"]), keys(new)) if key not in fresh]
+    return added, skipped, total
+
+
+class PilotRefused(CvpXlError, ValueError):
+    """A pilot that cannot become a case history or a tracker entry (not verified, ...)."""
+
+
+_QUARTERS = re.compile(r"^(\d{4})-Q([1-4])(?:[–-](?:(\d{4})-)?Q([1-4]))?$")
+
+
+def last_quarter(period: str) -> tuple[str, dt.date] | None:
+    """The last quarter of a period such as ``2026-Q2–Q3``, and the day it ends.
+
+    >>> last_quarter("2026-Q2–Q3"), last_quarter("2025-Q4–2026-Q1")
+    (('2026-Q3', datetime.date(2026, 9, 30)), ('2026-Q1', datetime.date(2026, 3, 31)))
+    >>> last_quarter("May to October") is None
+    True
+    """
+    m = _QUARTERS.match(" ".join(str(period).split()))
+    if m is None:
+        return None
+    year = int(m.group(3) or m.group(1))
+    q = int(m.group(4) or m.group(2))
+    end = dt.date(year + (q == 4), 1 + 3 * q if q < 4 else 1, 1) - dt.timedelta(days=1)
+    return f"{year}-Q{q}", end
+
+
+@dataclass(frozen=True)
+class FromPilot:
+    """What :func:`from_pilot` did: the case history and the tracker entry, added or not."""
+
+    case: dict
+    case_added: bool
+    cases_total: int
+    entry: dict | None = None
+    entry_added: bool = False
+
+
+def from_pilot(pilot_path: str | os.PathLike, cases_path: str | os.PathLike,
+               tracker: str | os.PathLike | None = None,
+               promised: float | None = None) -> FromPilot:
+    """A verified pilot becomes a case-history row, and with ``tracker`` a tracker entry.
+
+    The case history is :func:`pilot_cases`'s row (before and after: the baseline and pilot
+    means; documented value per year: the improvement's point estimate x value of one unit x
+    periods per year).  The tracker entry is for the pilot's last quarter (``2026-Q2–Q3``
+    gives ``2026-Q3``, ending 2026-09-30): promised ``promised``, documented the value per
+    year / the tracker's periods per year, verified by the pilot's verifier.
+
+    Everything is checked before anything is written: the pilot must be verified (its
+    "Verified by" cell filled, a date) and demonstrated (the whole interval of its
+    improvement above 0); with a tracker, the pilot's customer must be on its Customers
+    sheet, its currency the pilot's and its periods quarters.  A case or an entry already
+    there (same customer, value element and period; same customer and period) is left as it
+    is and not written again.  Each file is written whole or not at all, under its lock.
+
+    Raises
+    ------
+    PilotRefused
+        The pilot is not verified or not demonstrated, or cannot become a tracker entry.
+    PilotError, cvp_xl.errors.WorkbookError
+        The pilot, the case histories or the tracker cannot be read or written.
+    """
+    from cvp_xl.workbooks.tracker_cases import append_cases
+
+    name = Path(pilot_path).name
+    new, skipped = pilot_cases([pilot_path])
+    if skipped:
+        raise PilotRefused(f"{skipped[0]}; nothing written")
+    case = new.iloc[0].to_dict()
+    entry, present = None, False
+    if tracker is not None:
+        entry, present = _tracker_entry(read_pilot(pilot_path), name, tracker, promised)
+    added, _skipped, total = append_cases(new, cases_path)
+    if entry is not None and not present:
+        _add_entry(tracker, entry, name, case_added=not added.empty)
+    return FromPilot(case, not added.empty, total, entry, entry is not None and not present)
+
+
+def _tracker_entry(p: Pilot, name: str, tracker, promised) -> tuple[dict, bool]:
+    """The pilot's tracker entry, checked against the tracker, and whether it is there."""
+    from cvp_xl.workbooks.tracker import read_tracker
+
+    s = p.settings
+    if promised is None or not isinstance(promised, (int, float)) or not promised >= 0:
+        raise PilotRefused(f"{name}: a tracker entry needs the value promised for the period "
+                           f"(0 or more, in {s['currency']}), got {promised!r}")
+    state = read_tracker(tracker)
+    settings = state.settings
+    if settings.currency != s["currency"]:
+        raise PilotRefused(f"{name}: the pilot's value is in {s['currency']}, the tracker "
+                           f"{tracker} counts {settings.currency}; nothing written")
+    if settings.periods_per_year != 4:
+        raise PilotRefused(f"{name}: the tracker {tracker} counts {settings.periods_per_year:g} "
+                           "periods a year; a pilot's entry is for a quarter; nothing written")
+    quarter = last_quarter(s["period"])
+    if quarter is None:
+        raise PilotRefused(f"{name}: the pilot's period {s['period']!r} is not quarters such as "
+                           "2026-Q2–Q3, so it names no quarter of the tracker; nothing written")
+    customers = {str(c).strip().lower(): str(c).strip() for c in state.customers["customer"]
+                 if tables.as_text(c)}
+    customer = customers.get(s["customer"].strip().lower())
+    if customer is None:
+        raise PilotRefused(f"{name}: the customer {s['customer']!r} is not on the Customers "
+                           f"sheet of {tracker}; add it there first; nothing written")
+    entry = {"customer": customer, "period": quarter[0], "period end": quarter[1],
+             "promised": float(promised),
+             "documented": p.value_per_year()[0] / settings.periods_per_year,
+             "verified by": s["verified_by"]}
+    mine = [(str(q).strip(), tables.as_date(end)) for c, q, end in zip(
+        state.entries["customer"], state.entries["period"], state.entries["period end"])
+        if str(c).strip().lower() == customer.lower()]
+    present = any(q == quarter[0] for q, _end in mine)
+    later = [(q, end) for q, end in mine if end is not None and end >= quarter[1]]
+    if not present and later:
+        q, end = max(later, key=lambda x: x[1])
+        raise PilotRefused(f"{name}: {tracker} already has {q} (ending {end.isoformat()}) for "
+                           f"{customer}; the tracker adds periods in time order, and the "
+                           f"pilot's {quarter[0]} ends {quarter[1].isoformat()}; nothing written")
+    return entry, present
+
+
+def _add_entry(tracker, entry: dict, name: str, case_added: bool) -> None:
+    """Add one entry to the tracker through ``cvp-xl track``'s own path (its checks and lock)."""
+    import csv
+    import tempfile
+
+    from cvp_xl.workbooks.tracker import ENTRY_COLUMNS, TrackerInputError, add_period
+
+    with tempfile.TemporaryDirectory(prefix="cvp_xl_pilot_") as tmp:
+        path = Path(tmp) / "entry.csv"
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(ENTRY_COLUMNS)
+            writer.writerow([entry["customer"], entry["period"], entry["period end"].isoformat(),
+                             repr(entry["promised"]), repr(entry["documented"]),
+                             entry["verified by"]])
+        try:
+            add_period(tracker, path)
+        except TrackerInputError as exc:
+            why = "; ".join(p.message for p in exc.problems)
+            done = "the case history was added, " if case_added else ""
+            raise PilotRefused(f"{tracker}: {name}'s entry ({entry['customer']}, "
+                               f"{entry['period']}) was not added: {why} ({done}the tracker is "
+                               "as it was)") from None
 
 
 def build_example_workbooks(out_dir) -> list[Path]:

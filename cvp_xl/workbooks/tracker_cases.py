@@ -28,7 +28,7 @@ from cvp_xl.workbooks.tracker import CUSTOMERS, SHEET, Settings, check_entry, re
 from cvp_xl.xlsx import tables
 from cvp_xl.xlsx.atomic import clean_temporaries, locked, not_written
 
-__all__ = ["verified_cases", "export_cases", "what_would_be_lost"]
+__all__ = ["verified_cases", "export_cases", "append_cases", "what_would_be_lost"]
 
 
 def _customer_problems(info: dict, customer: str) -> list[RowProblem]:
@@ -130,7 +130,14 @@ def export_cases(tracker: str | os.PathLike, cases_path: str | os.PathLike
         The cases added, the number skipped as already present, and the number
         of cases in the workbook afterwards.
     """
-    new = verified_cases(tracker)
+    return append_cases(verified_cases(tracker), cases_path)
+
+
+def append_cases(new: pd.DataFrame, cases_path: str | os.PathLike
+                 ) -> tuple[pd.DataFrame, int, int]:
+    """Append checked case rows to a case-history workbook, as :func:`export_cases` says: under
+    its lock, skipping those already there, refusing to write over a person's cells, whole or
+    not at all.  Returns the cases added, the number skipped and the number afterwards."""
     cases_path = Path(cases_path)
     with locked(cases_path) as real:
         clean_temporaries(real.parent, [real.name])  # what a killed run left
@@ -141,7 +148,7 @@ def export_cases(tracker: str | os.PathLike, cases_path: str | os.PathLike
 
 
 def _export(new: pd.DataFrame, cases_path: Path) -> tuple[pd.DataFrame, int, int]:
-    """:func:`export_cases` with the lock of ``cases_path`` held."""
+    """:func:`append_cases` with the lock of ``cases_path`` held."""
     from cvp_xl.workbooks.case_histories import build as build_cases
     from cvp_xl.workbooks.case_table import read_cases
 

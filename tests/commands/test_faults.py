@@ -526,13 +526,6 @@ def _refused(command, argument, option, path, folder):
             "written to\n")
 
 
-def _refused_functions(path, folder):
-    """``functions`` takes an optional NAME, so its usage line names it in brackets."""
-    return (f"Usage: cvp-xl functions [OPTIONS] [NAME]\nTry 'cvp-xl functions --help' for "
-            f"help.\n\nError: Invalid value for '-o' / '--output': {path}: the folder {folder} "
-            "cannot be written to\n")
-
-
 def _batch_full(d, out, kept):
     kept_text = "the file is as it was" if kept else "nothing was written"
     return (f"{d.parent}/one.csv: 1 row (UTF-8, comma-separated)\n"
@@ -577,13 +570,13 @@ def expected_read_only(d: Path) -> dict[str, str]:
         "recalc -o": _refused("recalc", "BOOK", out, d / "out.xlsx", d),
         "share in place": _refused("share", "BOOK", "BOOK", d / "book.xlsx", d),
         "add-functions in place": _refused("add-functions", "BOOK", "BOOK", d / "book.xlsx", d),
-        "functions --workbook": _refused_functions(d / "lib.xlsx", d),
+        "functions --workbook": _refused("functions", "[NAME]", out, d / "lib.xlsx", d),
         "build": _refused("build", "SPEC", out, d / "calc.xlsx", d),
         "customers": _refused("customers", "SPEC", out, d / "t.csv", d),
         "research": _refused("research", "FINDINGS", out, d / "new.yaml", d),
         "track": f"Error: {d}/tracker.xlsx: not written: Read-only file system (EROFS); the "
                  "file is as it was\n",
-        "cases": _refused("cases", "TRACKER", "'--to'", d / "cases.xlsx", d),
+        "cases": _refused("cases", "[TRACKER]", "'--to'", d / "cases.xlsx", d),
         "collect": _refused("collect", "FOLDER", out, d / "collected.xlsx", d),
         "upgrade": _refused("upgrade", "FOLDER", "FOLDER", d / "calcs", d / "calcs"),
         "batch into a new folder": _refused("batch", "SPEC", "'--out'", d / "out", d),

@@ -62,8 +62,25 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+# Each set input's evidence (n, customers, methods, period): the counts its source above says,
+# from findings.csv; methods in the order of cvp_xl.domain.research.METHODS.
+EVIDENCE = {
+    "Unplanned stops per year with the alternative": (9, 9, ["customer's own data"], "Q2–Q3"),
+    "Hours lost per stop": (8, 8, ["field value assessment", "focus group"], "Q2–Q3"),
+    "Contribution margin lost per hour": (5, 5, ["customer's own data"], "Q2–Q3"),
+    "Scrap cost per restart": (6, 5, ["field value assessment", "benchmark"], "Q1–Q3"),
+    "Maintenance labor hours per year with ours": (4, 4, ["benchmark", "pilot"], "Q2–Q3"),
+    "Energy saving with ours": (4, 4, ["field value assessment", "pilot"], "Q2–Q3"),
+}
+for _name, (_n, _k, _methods, _quarters) in EVIDENCE.items():
+    _listed = ", ".join(f'"{m}"' for m in _methods)
+    EXPECTED[_name]["evidence"] = (f'{{n: {_n}, customers: {_k}, methods: [{_listed}], '
+                                   f'period: "2026-{_quarters}", rule: "P25/P50/P75"}}')
+
+
 def expected_spec(text: str, values: dict) -> str:
-    """The spec text with the given keys of the given inputs set, line by line."""
+    """The spec text with the given keys of the given inputs set, line by line; an
+    ``evidence`` line is added after the input's source line (its last line)."""
     lines, current = text.splitlines(keepends=True), None
     for k, line in enumerate(lines):
         m = re.match(r"\s*- name: (.*?)\s*$", line)
@@ -72,6 +89,8 @@ def expected_spec(text: str, values: dict) -> str:
         key = re.match(r"(\s+)(base|low|high|source): ", line)
         if key and current in values and key.group(2) in values[current]:
             lines[k] = f"{key.group(1)}{key.group(2)}: {values[current][key.group(2)]}\n"
+            if key.group(2) == "source" and "evidence" in values[current]:
+                lines[k] += f"{key.group(1)}evidence: {values[current]['evidence']}\n"
     return "".join(lines)
 
 
@@ -88,10 +107,17 @@ def test_research_writes_the_expected_spec_and_lists_every_changed_line(tmp_path
     assert lines[0] == (f"{out}: 6 of 11 inputs set from {FINDINGS} (P25/P50/P75 unless an "
                         "input has its own rule)")
     listed = [line for line in lines if line.startswith(f"  {out}:")]
-    changed = [(n, a, b) for n, (a, b) in enumerate(zip(old.splitlines(), new.splitlines()),
-                                                     start=1) if a != b]
+    # the old lines with the evidence lines taken out line up with the old spec
+    kept = [(n, b) for n, b in enumerate(new.splitlines(), start=1)
+            if not b.strip().startswith("evidence: ")]
+    changed = [(n, a, b) for (n, b), a in zip(kept, old.splitlines()) if a != b]
     assert len(changed) == 23  # 6 sources, 17 of 18 numbers (the first input's base stays 24)
-    assert listed == [f"  {out}:{n}: {b.strip()}  (was: {a.strip()})" for n, a, b in changed]
+    added = [(n, b) for n, b in enumerate(new.splitlines(), start=1)
+             if b.strip().startswith("evidence: ")]
+    assert len(added) == 6
+    expected = [(n, f"  {out}:{n}: {b.strip()}  (was: {a.strip()})") for n, a, b in changed]
+    expected += [(n, f"  {out}:{n}: {b.strip()}  (added)") for n, b in added]
+    assert listed == [line for _n, line in sorted(expected)]
     assert lines[lines.index("Left as they were:") + 1:] == UNTOUCHED
     assert "Hours lost per stop: 8 observations, low 3.15, base 3.65, high 4.125 (P25/P50/P75)" \
         in lines
@@ -108,6 +134,18 @@ def test_a_calculator_built_from_the_new_spec_shows_the_provenance(tmp_path):
     for name, values in EXPECTED.items():
         assert values["source"].strip('"') in rows[name], name
     assert "Customer's electricity contract (example)" in rows["Energy price"]  # untouched
+    # n and methods in columns M and N, beside the input; blank for the inputs without evidence
+    assert (ws["M4"].value, ws["N4"].value) == ("n (research)", "Research methods")
+    for name, row in rows.items():
+        if name in EVIDENCE:
+            n, _customers, methods, _quarters = EVIDENCE[name]
+            assert row[12:14] == (n, ", ".join(methods)), name
+        elif row[1] is not None and name != "Input" and not name.startswith("Prices"):
+            assert row[12:14] == (None, None), name
+    spec = load_spec(out)
+    assert [i.name for i in spec.inputs if i.evidence is None] == [
+        line.split(":")[0].strip() for line in UNTOUCHED]
+    assert ws.print_area == "'Inputs'!$A$1:$N$21"  # the evidence columns print
 
 
 @pytest.mark.parametrize("args,message", [
@@ -141,6 +179,28 @@ def test_a_segment_is_named_in_the_source(tmp_path):
     assert spec.input("Hours lost per stop").source == (
         "2 field value assessments and 2 focus groups at 4 customers, 2026-Q2–Q3, P25/P50/P75, "
         "segment Beverage bottling")
+
+
+def test_research_on_its_own_output_changes_nothing(tmp_path):
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    assert run("research", FINDINGS, "--spec", SPEC, "-o", first).exit_code == 0
+    result = run("research", FINDINGS, "--spec", first, "-o", second)
+    assert result.exit_code == 0, result.output
+    assert second.read_text(encoding="utf-8") == first.read_text(encoding="utf-8")
+    assert not [line for line in result.output.splitlines() if line.startswith(f"  {second}")]
+
+
+def test_evidence_written_by_hand_as_a_block_is_replaced_by_one_line(tmp_path):
+    spec, out = tmp_path / "spec.yaml", tmp_path / "new.yaml"
+    old = "    source: Customer's production reports (example)\n"
+    text = SPEC.read_text(encoding="utf-8")
+    assert old in text
+    spec.write_text(text.replace(old, old + "    evidence:\n      n: 2\n      methods:\n"
+                                           "        - survey\n"), encoding="utf-8")
+    assert load_spec(spec).input("Hours lost per stop").evidence.n == 2
+    assert run("research", FINDINGS, "--spec", spec, "-o", out).exit_code == 0
+    new = out.read_text(encoding="utf-8")
+    assert new == expected_spec(text, EXPECTED)  # as from the spec without the block
 
 
 def test_the_research_workbook_is_findings_too(tmp_path):
@@ -265,14 +325,19 @@ inputs:
     low: 3.5
     high: 4.5
     source: "3 field value assessments at 3 customers, 2026-Q2, P25/P50/P75"
+    evidence: {n: 3, customers: 3, methods: ["field value assessment"], period: "2026-Q2", \
+rule: "P25/P50/P75"}
   - {name: Scrap cost per restart, unit: USD/stop, base: 800, source: "3 benchmarks at 1 \
-customer, 2026-Q2, P25/P50/P75", low: 750, high: 900}
+customer, 2026-Q2, P25/P50/P75", low: 750, high: 900, evidence: {n: 3, customers: 1, methods: \
+["benchmark"], period: "2026-Q2", rule: "P25/P50/P75"}}
   - name: Unplanned stops per year with the alternative
     unit: stops/year
     base: 24
     source: "3 customers' own figures at 3 customers, 2026-Q2, P25/P50/P75"
     low: 22
     high: 27
+    evidence: {n: 3, customers: 3, methods: ["customer's own data"], period: "2026-Q2", \
+rule: "P25/P50/P75"}
 
   - name: Unplanned stops per year with ours
     unit: stops/year
@@ -302,16 +367,21 @@ def test_missing_keys_flow_style_and_block_scalars_keep_the_rest_of_the_text(tmp
                                                  "no evidence"]
     shown = [(c.line, c.old and c.old.strip(), c.new and c.new.strip()) for c in report.changes]
     source = "P25/P50/P75\""
+    rest = 'period: "2026-Q2", rule: "P25/P50/P75"}'
     assert shown == [
         (10, "base: 3.5", "base: 4"),
         (13, None, "low: 3.5"), (14, None, "high: 4.5"),
         (15, None, f'source: "3 field value assessments at 3 customers, 2026-Q2, {source}'),
-        (16, "- {name: Scrap cost per restart, unit: USD/stop, base: 850, source: guess}",
+        (16, None, f'evidence: {{n: 3, customers: 3, methods: ["field value assessment"], '
+                   f'{rest}'),
+        (17, "- {name: Scrap cost per restart, unit: USD/stop, base: 850, source: guess}",
          f'- {{name: Scrap cost per restart, unit: USD/stop, base: 800, source: "3 benchmarks '
-         f'at 1 customer, 2026-Q2, {source}, low: 750, high: 900}}'),
-        (20, "source: >", f'source: "3 customers\' own figures at 3 customers, 2026-Q2, {source}'),
-        (21, None, "low: 22"), (22, None, "high: 27"),
-        (23, "Customer's maintenance log,", None), (23, "last 12 months", None),
+         f'at 1 customer, 2026-Q2, {source}, low: 750, high: 900, evidence: {{n: 3, '
+         f'customers: 1, methods: ["benchmark"], {rest}}}'),
+        (21, "source: >", f'source: "3 customers\' own figures at 3 customers, 2026-Q2, {source}'),
+        (22, None, "low: 22"), (23, None, "high: 27"),
+        (24, None, f'evidence: {{n: 3, customers: 3, methods: ["customer\'s own data"], {rest}'),
+        (25, "Customer's maintenance log,", None), (25, "last 12 months", None),
     ]
     assert {c.input for c in report.changes} == {
         "Hours lost per stop", "Scrap cost per restart",

@@ -1,5 +1,17 @@
 """The Inputs sheet: every input with its unit, base/low/high, allowed range and source; the
-prices of the offering and the alternatives; a check of each row in words."""
+prices of the offering and the alternatives; a check of each row in words.
+
+When the spec records research evidence for some input (``evidence:``, written by ``cvp-xl
+research``), two more columns, M and N, show its number of observations and its methods
+(blank for an input without evidence); a spec without evidence keeps the sheet as it was, so
+that a calculator built before evidence existed still matches its rebuilt template.
+
+Likewise, when an alternative is not a competitor (``kind: status_quo`` or ``make``), the
+prices block shows each party's kind (column B), the cost of the problem per year a status quo
+leaves (G, "Problem cost per year") and the months a make alternative takes to build (H); these
+come from the spec and are not inputs.  A status quo's prices and value are a plain 0 (it
+carries no price); a make alternative's one-time and recurring prices are its build cost and
+upkeep."""
 
 from __future__ import annotations
 
@@ -17,9 +29,15 @@ from cvp_xl.workbooks.calculator.parts import (
 from cvp_xl.workbooks.style import BOLD
 from cvp_xl.xlsx.write import set_text
 
-__all__ = ["inputs_sheet", "INPUT_FIRST_ROW", "check_formula", "input_formats"]
+__all__ = ["inputs_sheet", "INPUT_FIRST_ROW", "check_formula", "input_formats",
+           "EVIDENCE_COLUMNS"]
 
 INPUT_FIRST_ROW = 5
+#: The headers of the evidence columns (M and N), shown when some input has evidence.
+EVIDENCE_COLUMNS = ("n (research)", "Research methods")
+#: What column B of the prices block says of each kind of party.
+KIND_WORDS = {"offering": "ours", "competitor": "competitor", "status_quo": "status quo",
+              "make": "make: build, upkeep"}
 
 
 def check_formula(r: int, lo, hi) -> str:
@@ -53,6 +71,9 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
     header(ws, INPUT_FIRST_ROW - 1, ["Input", "Unit", "In use", "Base", "Low", "High", "Min",
                                      "Max", "Source", "Check", "Problem", "Problems so far"],
            theme)
+    evidence = any(i.evidence is not None for i in spec.inputs)
+    if evidence:
+        header(ws, INPUT_FIRST_ROW - 1, list(EVIDENCE_COLUMNS), theme, col=13)
     first = INPUT_FIRST_ROW
     last = first + len(spec.inputs) - 1
     for k, i in enumerate(spec.inputs):
@@ -75,6 +96,9 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
         if i.max is not None:
             ws.cell(r, 8, i.max).number_format = fmt
         set_text(ws.cell(r, 9), i.source)
+        if i.evidence is not None:
+            ws.cell(r, 13, i.evidence.n).number_format = "0"
+            set_text(ws.cell(r, 14), i.evidence.methods_text)
         book.formula(ws[f"J{r}"], check_formula(r, i.min, i.max), OK)
         book.formula(ws[f"K{r}"], f'=IF(J{r}="{OK}","",A{r}&": "&J{r})', "")
         book.formula(ws[f"L{r}"], f'=COUNTIF($J${first}:J{r},"<>{OK}")', 0)
@@ -96,20 +120,36 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
     p0 = last + 3
     set_text(ws.cell(p0 - 1, 1), f"Prices ({spec.currency})")
     ws.cell(p0 - 1, 1).font = BOLD
-    header(ws, p0, ["Offering or alternative", "", "", "One-time", "Recurring per year",
-                    "Value per year vs reference", "", "", "", "Check", "Problem",
+    kinds = any(a.kind != "competitor" for a in spec.alternatives)
+    header(ws, p0, ["Offering or alternative", "Kind" if kinds else "", "", "One-time",
+                    "Recurring per year", "Value per year vs reference",
+                    "Problem cost per year" if kinds else "",
+                    "Months to build" if kinds else "", "", "Check", "Problem",
                     "Problems so far"], theme)
+    ws.row_dimensions[p0].height = 44  # "Value per year vs reference" wraps to three lines
     parties = (spec.offering,) + spec.alternatives
     for k, party in enumerate(parties):
         r = p0 + 1 + k
         layout.price_rows[party.name] = r
         set_text(ws.cell(r, 1), party.name)
-        input_cell(ws.cell(r, 4), party.one_time, money)
-        input_cell(ws.cell(r, 5), party.recurring, money)
-        if k >= 2:  # the offering and the reference have no value of their own here
+        if party.kind == "status_quo":  # no price and no value of its own: not inputs
+            for col in (4, 5, 6):
+                ws.cell(r, col, 0).number_format = money
+        else:
+            input_cell(ws.cell(r, 4), party.one_time, money)
+            input_cell(ws.cell(r, 5), party.recurring, money)
+        if party.kind == "status_quo":
+            pass  # its 0 is written above
+        elif k >= 2:  # the offering and the reference have no value of their own here
             input_cell(ws.cell(r, 6), party.value_per_year, money)
         else:
             ws.cell(r, 6, 0).number_format = money
+        if kinds:
+            set_text(ws.cell(r, 2), KIND_WORDS["offering" if k == 0 else party.kind])
+        if kinds and k > 0:
+            ws.cell(r, 7, party.cost_per_year).number_format = money
+            ws.cell(r, 8, party.months_to_build).number_format = input_format(
+                "months", [party.months_to_build])
         rng = f"D{r}:F{r}"
         book.formula(ws[f"J{r}"], f'=IF(COUNTBLANK({rng})>0,"blank",IF(COUNT({rng})<3,'
                                   f'"not a number",IF(MIN(D{r}:E{r})<0,"negative price",'
@@ -124,9 +164,14 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
         ws.column_dimensions[col].width = w
     ws.column_dimensions["K"].hidden = True
     ws.column_dimensions["L"].hidden = True
+    if kinds:  # room for an amount and for "Problem cost per year" in two lines
+        ws.column_dimensions["G"].width = ws.column_dimensions["H"].width = 12
+    if evidence:
+        ws.column_dimensions["M"].width = 13
+        ws.column_dimensions["N"].width = 30
     ws.freeze_panes = f"B{INPUT_FIRST_ROW}"
     print_setup(ws, spec, theme, landscape=True, title_rows=f"{first - 1}:{first - 1}",
-                area=f"A1:J{p0 + len(parties)}")
+                area=f"A1:{'N' if evidence else 'J'}{p0 + len(parties)}")
 
 
 def _range(i) -> str:

@@ -12,7 +12,12 @@ Definitions (all money over the horizon of ``H`` years unless "per year"):
 - ``value_s = H * total value per year`` — our value, measured against the
   reference alternative (whose value is 0 by definition);
 - ``price_x = one_time_x + H * recurring_x`` for the offering and each
-  alternative; ``value_j = H * value_per_year_j`` for each alternative;
+  alternative (a make alternative: build cost + H * upkeep; the status quo: 0);
+  ``value_j = H * (value_per_year_j - cost_per_year_j) - lost_j`` for each
+  alternative, where ``cost_per_year_j`` is the ongoing cost of the problem a
+  status quo leaves and ``lost_j = value_per_year_j * months_to_build_j / 12``
+  the value a make alternative gives up until it is built (both 0 for a
+  competitor; see :mod:`cvp_xl.workbooks.calculator.spec`);
 - incentive ``= value - price``; the next best alternative is the one with
   the largest incentive (the first on ties);
 - differential ``= incentive_s - incentive_nb`` (DOMAIN.md §1);
@@ -22,8 +27,10 @@ Definitions (all money over the horizon of ``H`` years unless "per year"):
   ours costs no more (``cost <= 0``) ROI is not defined: NaN, and the note
   ``roi_note`` says why;
 - cash flows of choosing ours over the next best: year 0
-  ``-(one_time_s - one_time_nb)``, years 1..H ``(value per year - value per
-  year_nb) - (recurring_s - recurring_nb)``;
+  ``-(one_time_s - one_time_nb - lost_nb)``, years 1..H ``(value per year -
+  (value_per_year_nb - cost_per_year_nb)) - (recurring_s - recurring_nb)``:
+  the value a make alternative loses while it is built counts once, in year
+  0, like its build cost (the flows add up to the differential);
 - payback in years (DOMAIN.md §4: the time until the cumulative net cash
   flow first reaches zero, linear within the year in which it turns; none
   when it never turns): with a year-0 outlay ``outlay`` and the same net flow
@@ -164,7 +171,7 @@ def evaluate(spec: Spec, given: Mapping[str, object] | None = None,
     h = spec.horizon_years
     value_s = total * h
     price_s = spec.offering.one_time + h * spec.offering.recurring
-    alt_value = [a.value_per_year * h for a in spec.alternatives]
+    alt_value = [a.net_value_per_year * h - a.lost_while_building for a in spec.alternatives]
     alt_price = [a.one_time + h * a.recurring for a in spec.alternatives]
     alt_incentive = [v - p for v, p in zip(alt_value, alt_price)]
     nb = int(np.argmax(alt_incentive))  # alternatives do not depend on customer inputs
@@ -176,8 +183,8 @@ def evaluate(spec: Spec, given: Mapping[str, object] | None = None,
     cost = price_s - alt_price[nb]
     roi = (benefit - cost) / cost if cost > 0 else np.nan + 0 * benefit
     roi_note = "" if cost > 0 else NOT_DEFINED
-    outlay = spec.offering.one_time - a_nb.one_time
-    yearly = (total - a_nb.value_per_year) - (spec.offering.recurring - a_nb.recurring)
+    outlay = spec.offering.one_time - a_nb.one_time - a_nb.lost_while_building
+    yearly = (total - a_nb.net_value_per_year) - (spec.offering.recurring - a_nb.recurring)
     years, note = payback(outlay, yearly, h)
     flows = [-outlay + 0 * total] + [yearly] * h
     rate = spec.discount_rate

@@ -13,6 +13,30 @@ own value relative to the reference (e.g. the status quo is worth less than
 a rival's offering); the next best alternative is the one with the largest
 incentive (value - price) over the horizon.
 
+Each alternative has a ``kind`` (:data:`KINDS`; ``competitor`` when left out), which decides
+the costs it carries (DOMAIN.md §1: whatever the customer would do instead):
+
+- ``competitor``: a rival's offering, with ``one_time`` and ``recurring`` prices and
+  ``value_per_year``;
+- ``status_quo``: doing nothing.  It carries no price and no value of its own, but may carry
+  ``cost_per_year``, the ongoing cost of the problem it leaves, measured like every value
+  against the reference (so the reference itself, against which the value elements already
+  count that cost, takes none);
+- ``make``: making it yourself: a one-off ``build_cost``, ``upkeep_per_year``, the
+  ``value_per_year`` it gives once built, and ``months_to_build``: until it is built it gives
+  none of that value, so ``value_per_year * months_to_build / 12`` is lost (the reference
+  gives no value of its own, so it takes no time to build).
+
+In the model a make alternative's build cost is its one-time price and its upkeep its
+recurring price; a status quo's value per year is ``-cost_per_year``.
+
+An input may carry ``evidence``, the customer value research behind its figures (written by
+``cvp-xl research``): ``n`` observations (a whole number, 1 or more), ``customers`` (optional,
+1 to n), ``methods`` (a list of the methods of :data:`cvp_xl.domain.research.METHODS`, each
+once), ``period`` (optional: quarters such as ``2026-Q2``, ``2026-Q2–Q3`` or
+``2025-Q4–2026-Q1``) and ``rule`` (optional: the percentiles of low/base/high, such as
+``P25/P50/P75``).  The Inputs sheet shows n and the methods next to the input.
+
 An optional ``branding`` mapping names the supplier (``supplier``), a logo image (``logo``, a
 PNG or JPEG file next to the spec or below its folder) and an accent colour (``accent``,
 ``"#RRGGBB"``) used on every sheet and chart; without it the calculator keeps the house look.
@@ -31,11 +55,14 @@ from cvp_xl.errors import CvpError, SpecError
 from cvp_xl.workbooks import yaml_safe
 from cvp_xl.workbooks.yaml_safe import MAX_TEXT, shown
 
-__all__ = ["Spec", "Input", "ValueElement", "Alternative", "Branding", "SpecError",
-           "load_spec", "parse_spec", "CATEGORIES", "SCENARIOS", "MAX_LOGO_BYTES",
+__all__ = ["Spec", "Input", "InputEvidence", "ValueElement", "Alternative", "Branding", "SpecError",
+           "load_spec", "parse_spec", "CATEGORIES", "SCENARIOS", "KINDS", "MAX_LOGO_BYTES",
            "MAX_LOGO_PIXELS"]
 
 CATEGORIES = ("technical", "economic", "service", "social")
+#: The kinds of alternative a spec may name, and how the Summary names each beside the
+#: alternative's name ("" for a competitor: its name says it).
+KINDS = {"competitor": "", "status_quo": "doing nothing", "make": "making it yourself"}
 SCENARIOS = ("Base", "Low", "High", "Conservative")
 #: Periods a value element may be expressed in, and how many make a year (exactly).
 PERIODS_PER_YEAR = {"year": 1.0, "quarter": 4.0, "month": 12.0}
@@ -51,6 +78,22 @@ _ACCENT = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 
 
 @dataclass(frozen=True)
+class InputEvidence:
+    """The research behind an input's figures: how many observations, by which methods."""
+
+    n: int
+    methods: tuple[str, ...]
+    customers: int | None = None
+    period: str = ""
+    rule: str = ""
+
+    @property
+    def methods_text(self) -> str:
+        """The methods as the Inputs sheet shows them: ``field value assessment, survey``."""
+        return ", ".join(self.methods)
+
+
+@dataclass(frozen=True)
 class Input:
     name: str
     unit: str
@@ -62,6 +105,7 @@ class Input:
     source: str = ""
     line: int = 0
     was: tuple[str, ...] = ()  # earlier names of this input, for `cvp-xl upgrade`
+    evidence: InputEvidence | None = None  # the research behind the figures, if recorded
 
 
 @dataclass(frozen=True)
@@ -77,11 +121,35 @@ class ValueElement:
 
 @dataclass(frozen=True)
 class Alternative:
+    """The offering or an alternative.  For a ``make`` alternative ``one_time`` is the build
+    cost and ``recurring`` the upkeep per year; a ``status_quo`` has neither."""
+
     name: str
     one_time: float = 0.0
     recurring: float = 0.0
     value_per_year: float = 0.0
     line: int = 0
+    kind: str = "competitor"
+    cost_per_year: float = 0.0    # status quo: the ongoing cost of the problem it leaves
+    months_to_build: float = 0.0  # make: until then it gives none of its value
+
+    @property
+    def net_value_per_year(self) -> float:
+        """Its value per year once running: ``value_per_year - cost_per_year``."""
+        return self.value_per_year - self.cost_per_year
+
+    @property
+    def lost_while_building(self) -> float:
+        """The value a make alternative loses until it is built:
+        ``value_per_year * months_to_build / 12``."""
+        return self.value_per_year * self.months_to_build / 12
+
+    @property
+    def label(self) -> str:
+        """Its name, with its kind when it is not a competitor: ``Keep as is (doing
+        nothing)``."""
+        kind = KINDS[self.kind]
+        return f"{self.name} ({kind})" if kind else self.name
 
 
 @dataclass(frozen=True)
@@ -337,18 +405,23 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
 
     inputs = tuple(_input(r) for r in top.items("inputs"))
     _unique(path, "input", inputs)
-    alternatives = tuple(_alternative(r, first=k == 0)
-                         for k, r in enumerate(top.items("alternatives")))
+    alt_readers = top.items("alternatives")
+    alternatives = tuple(_alternative(r, first=k == 0) for k, r in enumerate(alt_readers))
     _unique(path, "alternative", alternatives)
     if not top.has("offering") or not isinstance(data["offering"], _Map):
         raise SpecError(f"{path}:{data.line}: missing 'offering' (name:, one_time:, recurring:)")
-    offering = _alternative(_Reader(path, data["offering"], "offering: "), first=True)
+    offering = _alternative(_Reader(path, data["offering"], "offering: "), first=True,
+                            offering=True)
     elements = tuple(_element(r, inputs, currency) for r in top.items("value_elements"))
     _unique(path, "value element", elements)
     horizon = top.number("horizon_years")
     if horizon != int(horizon) or not 1 <= horizon <= 30:
         top.fail("horizon_years", f"horizon_years must be a whole number of years from 1 to 30, "
                                   f"got {horizon:g}")
+    for r, alt in zip(alt_readers, alternatives):
+        if alt.months_to_build > 12 * horizon:
+            r.fail("months_to_build", f"months_to_build ({alt.months_to_build:g}) is longer "
+                                      f"than the horizon ({int(horizon) * 12} months)")
     rate = top.number("discount_rate", percent_ok=True)
     if not 0 <= rate < 1:
         top.fail("discount_rate", f"discount_rate must be from 0 to 1 (e.g. 0.08 or 8%), "
@@ -392,7 +465,8 @@ def _unique(path, what, items):
 
 
 def _input(r: _Reader) -> Input:
-    r.check_keys({"name", "unit", "base", "low", "high", "min", "max", "source", "was"})
+    r.check_keys({"name", "unit", "base", "low", "high", "min", "max", "source", "was",
+                  "evidence"})
     name = r.text("name", most=MAX_NAME)
     base = r.number("base")
     low = r.number("low", default=base)
@@ -415,7 +489,63 @@ def _input(r: _Reader) -> Input:
         r.fail("was", f"'was' must be an earlier name of the input (at most {MAX_NAME} "
                       "characters), or a list of them")
     return Input(name=name, unit=r.text("unit", most=MAX_NAME), base=base, low=low, high=high,
-                 min=lo, max=hi, source=r.text("source", ""), line=r.data.line, was=tuple(was))
+                 min=lo, max=hi, source=r.text("source", ""), line=r.data.line, was=tuple(was),
+                 evidence=_evidence(r))
+
+
+_PERIOD = re.compile(r"^\d{4}-Q[1-4](?:[–-](?:\d{4}-)?Q[1-4])?$")
+
+
+def _evidence(r: _Reader) -> InputEvidence | None:
+    """An input's ``evidence`` mapping, checked key by key."""
+    from cvp_xl.domain import research
+
+    if not r.has("evidence"):
+        return None
+    if not isinstance(r.data["evidence"], _Map):
+        r.fail("evidence", "'evidence' must be a mapping (n:, methods:, customers:, period:, "
+                           "rule:)")
+    e = _Reader(r.path, r.data["evidence"], f"{r.what}evidence: ")
+    e.check_keys({"n", "methods", "customers", "period", "rule"})
+    n = e.number("n")
+    if n != int(n) or n < 1:
+        e.fail("n", f"'n' must be a whole number of observations, 1 or more, got {n:g}")
+    customers = e.optional_number("customers")
+    if customers is not None and (customers != int(customers) or not 1 <= customers <= n):
+        e.fail("customers", f"'customers' must be a whole number from 1 to n ({int(n)}), got "
+                            f"{customers:g}")
+    methods = e.data.get("methods")
+    allowed = ", ".join(research.METHODS)
+    if isinstance(methods, str):
+        methods = [methods]
+    if not isinstance(methods, list) or not methods:
+        if "methods" not in e.data:
+            raise SpecError(f"{e.where()}: {e.what}missing 'methods' (e.g. methods: "
+                            "[field value assessment, survey])")
+        e.fail("methods", f"'methods' must be a list of research methods ({allowed}), got "
+                          f"{shown(methods)}")
+    chosen = []
+    for m in methods:
+        key = " ".join(m.split()).casefold() if isinstance(m, str) else None
+        if key not in research.METHODS:
+            e.fail("methods", f"'methods': {shown(m)} is not a research method; expected one "
+                              f"of {allowed}")
+        if key in chosen:
+            e.fail("methods", f"'methods': {shown(m)} is given twice")
+        chosen.append(key)
+    period = e.text("period", "", most=MAX_NAME)
+    if period and not _PERIOD.match(period):
+        e.fail("period", f"'period' must be quarters such as 2026-Q2, 2026-Q2–Q3 or "
+                         f"2025-Q4–2026-Q1, got {shown(period)}")
+    rule = e.text("rule", "", most=MAX_NAME)
+    if rule:
+        try:
+            rule = research.rule_text(research.parse_rule(rule))
+        except research.RuleError as exc:
+            e.fail("rule", f"'rule': {exc}")
+    return InputEvidence(n=int(n), methods=tuple(chosen),
+                         customers=None if customers is None else int(customers),
+                         period=period, rule=rule)
 
 
 def _range_text(lo, hi) -> str:
@@ -424,18 +554,48 @@ def _range_text(lo, hi) -> str:
     return f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
 
 
-def _alternative(r: _Reader, first: bool) -> Alternative:
-    r.check_keys({"name", "one_time", "recurring", "value_per_year"})
+#: The keys of each kind of alternative (and of the offering), besides ``name`` and ``kind``.
+_KIND_KEYS = {"competitor": ("one_time", "recurring", "value_per_year"),
+              "status_quo": ("cost_per_year",),
+              "make": ("build_cost", "upkeep_per_year", "value_per_year", "months_to_build")}
+
+
+def _alternative(r: _Reader, first: bool, offering: bool = False) -> Alternative:
+    kind = "competitor"
+    if offering:
+        r.check_keys({"name", *_KIND_KEYS["competitor"]})
+    else:
+        kind = r.text("kind", "competitor", most=MAX_NAME)
+        if kind not in KINDS:
+            r.fail("kind", f"'kind' must be one of {', '.join(KINDS)}, got {shown(kind)}")
+        for key in dict.fromkeys(k for keys in _KIND_KEYS.values() for k in keys):
+            if key in r.data and key not in _KIND_KEYS[kind]:
+                others = ", ".join(k for k, keys in _KIND_KEYS.items() if key in keys)
+                r.fail(key, f"a {kind} alternative takes no {key!r} (it takes "
+                            f"{', '.join(_KIND_KEYS[kind])}); {key!r} is for kind: {others}")
+        r.check_keys({"name", "kind", *_KIND_KEYS[kind]})
     value = r.number("value_per_year", 0.0)
     if first and value != 0:
         r.fail("value_per_year", "the reference (first) alternative is what value elements "
                                  "are measured against; its value_per_year must be 0")
-    alt = Alternative(name=r.text("name", most=MAX_NAME), one_time=r.number("one_time", 0.0),
-                      recurring=r.number("recurring", 0.0), value_per_year=value,
-                      line=r.data.line)
-    for label in ("one_time", "recurring"):
-        if getattr(alt, label) < 0:
-            r.fail(label, f"{label} must be 0 or more, got {getattr(alt, label):g}")
+    prices = ("build_cost", "upkeep_per_year") if kind == "make" else ("one_time", "recurring")
+    alt = Alternative(name=r.text("name", most=MAX_NAME), one_time=r.number(prices[0], 0.0),
+                      recurring=r.number(prices[1], 0.0), value_per_year=value,
+                      line=r.data.line, kind=kind, cost_per_year=r.number("cost_per_year", 0.0),
+                      months_to_build=r.number("months_to_build", 0.0))
+    for key, amount in zip(prices + ("cost_per_year", "months_to_build"),
+                           (alt.one_time, alt.recurring, alt.cost_per_year,
+                            alt.months_to_build)):
+        if amount < 0:
+            r.fail(key, f"{key} must be 0 or more, got {amount:g}")
+    if first and alt.cost_per_year != 0:
+        r.fail("cost_per_year", "the reference (first) alternative is what value elements are "
+                                "measured against: they count the cost of the problem it "
+                                "leaves, so its cost_per_year must be 0")
+    if first and alt.months_to_build != 0:
+        r.fail("months_to_build", "the reference (first) alternative gives no value of its own "
+                                  "to lose while it is built; its months_to_build must be 0 "
+                                  "(put it after another alternative to count the time)")
     return alt
 
 

@@ -45,7 +45,7 @@ from cvp_xl.workbooks.calculator.parts import (
 )
 from cvp_xl.workbooks.calculator.spec import CONSERVATIVE_FACTOR, SCENARIOS
 from cvp_xl.workbooks.calculator.value_sheet import ValuePlan, focus
-from cvp_xl.workbooks.style import BOLD
+from cvp_xl.workbooks.style import BOLD, excel_axes
 from cvp_xl.xlsx.write import set_text
 
 __all__ = ["SummaryPlan", "summary_sheet", "statement", "payback_words", "VALID_LABEL"]
@@ -103,7 +103,7 @@ def payback_words(years: float, note: str) -> str:
 def statement(spec, results, customer: str | None) -> tuple[str, str]:
     """The value proposition in two sentences, as the Summary's formulas write them."""
     h = spec.horizon_years
-    nb = spec.alternatives[results.next_best].name
+    nb = spec.alternatives[results.next_best].label
     d = results.differential
     first = (f"Over {h} year{'' if h == 1 else 's'}, {spec.offering.name} is worth "
              f"{spec.currency} {amount_words(d)} {'less' if d < 0 else 'more'} to "
@@ -189,7 +189,7 @@ def summary_sheet(spec, ws, book, layout, results, scenario, customer, theme: Th
     nb = spec.alternatives[results.next_best]
     book.formula(ws["A3"], f'={quoted(spec.offering.name + " vs ")}&IF($B$7,{refs["next_best"]}'
                            f'&" (the next best alternative)","the next best alternative")',
-                 f"{spec.offering.name} vs {nb.name} (the next best alternative)")
+                 f"{spec.offering.name} vs {nb.label} (the next best alternative)")
     ws["A3"].font = Font(italic=True)
 
     # the value proposition in words
@@ -221,7 +221,7 @@ def _glance(spec, ws, book, layout, results, theme, refs, vplan, money) -> None:
     g = GLANCE
     header(ws, g - 1, ["At a glance", "", "", ""], theme)
     h = spec.horizon_years
-    nb = spec.alternatives[results.next_best].name
+    nb = spec.alternatives[results.next_best].label
     rows = [
         ("Next best alternative", f"={refs['next_best']}", nb, None),
         (f"Value differential vs the next best over {h} year{'s' * (h != 1)}",
@@ -296,6 +296,7 @@ def _chart(spec, ws, theme, vplan: ValuePlan, nb: str, anchor: int) -> None:
     chart.x_axis.tickLblPos = chart.y_axis.tickLblPos = "low"
     chart.legend.position = "b"
     chart.height, chart.width = 7.5, 19
+    excel_axes(chart)
     ws.add_chart(chart, f"A{anchor}")
 
 
@@ -339,9 +340,14 @@ def _backup(spec, ws, book, layout, results, plan: SummaryPlan, vplan: ValuePlan
     for k, party in enumerate(parties):
         r = a + 1 + k
         pr = layout.price_rows[party.name]
-        set_text(ws.cell(r, 1), party.name + (" (ours)" if k == 0 else ""))
+        set_text(ws.cell(r, 1), party.label + (" (ours)" if k == 0 else ""))
         if k == 0:
             book.formula(ws[f"B{r}"], guard(f"$B$8*D{t}"), results.value_s, money)
+        elif party.kind != "competitor":  # model.evaluate: the cost of the problem, the
+            # value lost until it is built (Inputs G and H)
+            v = f"Inputs!$F${pr}"
+            book.formula(ws[f"B{r}"], guard(f"$B$8*({v}-Inputs!$G${pr})-{v}*Inputs!$H${pr}/12"),
+                         results.alt_value[k - 1], money)
         else:
             book.formula(ws[f"B{r}"], guard(f"$B$8*Inputs!$F${pr}"), results.alt_value[k - 1],
                          money)
@@ -357,7 +363,7 @@ def _backup(spec, ws, book, layout, results, plan: SummaryPlan, vplan: ValuePlan
     nb = results.next_best
     key_rows = [
         ("next_best", "Next best alternative (largest incentive)",
-         guard(f"INDEX({alts('A')},{nb_match})"), spec.alternatives[nb].name, None),
+         guard(f"INDEX({alts('A')},{nb_match})"), spec.alternatives[nb].label, None),
         ("value_nb", "Value of the next best", guard(f"INDEX({alts('B')},{nb_match})"),
          results.alt_value[nb], money),
         ("price_nb", "Price of the next best", guard(f"INDEX({alts('C')},{nb_match})"),

@@ -25,7 +25,7 @@ from cvp_xl.workbooks.calculator.parts import (
     print_setup,
     wrapped_height,
 )
-from cvp_xl.workbooks.style import BOLD, NOTE_FONT
+from cvp_xl.workbooks.style import BOLD, NOTE_FONT, excel_axes
 from cvp_xl.xlsx.write import set_text
 
 __all__ = ["ValuePlan", "value_sheet", "cash_flow_block", "focus", "FOCUS_LABELS"]
@@ -167,6 +167,12 @@ def cash_flow_block(spec, ws, book, layout, results, theme: Theme, plan: ValuePl
     outlay = guard(f"-(Inputs!$D${o_pr}-INDEX(Inputs!$D{alt}D${p_last},{nb_match}))")
     yearly = guard(f"({total_ref}-INDEX(Inputs!$F{alt}F${p_last},{nb_match}))-"
                    f"(Inputs!$E${o_pr}-INDEX(Inputs!$E{alt}E${p_last},{nb_match}))")
+    if any(a.kind != "competitor" for a in spec.alternatives):
+        # model.evaluate: the next best's value lost while it is built counts in year 0, and
+        # the cost of the problem a status quo leaves every year (Inputs G and H)
+        nb = {c: f"INDEX(Inputs!${c}{alt}{c}${p_last},{nb_match})" for c in "DEFGH"}
+        outlay = guard(f"-(Inputs!$D${o_pr}-{nb['D']}-{nb['F']}*{nb['H']}/12)")
+        yearly = guard(f"({total_ref}-({nb['F']}-{nb['G']}))-(Inputs!$E${o_pr}-{nb['E']})")
     cumulative = 0.0
     for y in range(h + 1):
         r = y0 + y
@@ -205,6 +211,7 @@ def cash_flow_block(spec, ws, book, layout, results, theme: Theme, plan: ValuePl
         chart.series[0].graphicalProperties.solidFill = colour
     chart.height, chart.width = 6.5, 16
     anchor = pr + 2
+    excel_axes(chart)
     ws.add_chart(chart, f"A{anchor}")
     last_col = get_column_letter(8)
     print_setup(ws, spec, theme, landscape=True, title_rows="4:4",
