@@ -12,6 +12,10 @@ For each example spec, in one run, per file:
   openpyxl, then the cached values, batch's writer before); floor (``build(...,
   cached=False)``, results computed once: the same workbook written by openpyxl with no
   cached values and no template record, what openpyxl alone costs);
+- where a stamped file's time goes (``stamp_layout``, ``_record``, ``_render``, ``_write``,
+  on up to 40 files), and ``stamp_patch``: the template's sheets with every value patched in
+  as text and the zip written, no builder: what a file costs once the builder no longer runs
+  per customer (see :func:`stamp_parts`);
 - formulas engine: load and compute a stamped file with the formulas engine (on a sample);
 - LibreOffice: one ``soffice --convert-to`` per file (on a sample), as a script would;
 - recalc of a returned calculator (a price changed, the Conservative case chosen): by its
@@ -35,6 +39,7 @@ figures of one run are comparable with each other, not with another run's.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -94,7 +99,11 @@ def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool, per_file: 
         # the same load (the machine is shared)
         m = min(n, per_file)
         givens = [{i.name: float(table[i.name][k]) for i in spec.inputs} for k in range(m)]
-        block = model.evaluate(spec, {k: np.array([g[k] for g in givens]) for k in givens[0]})
+        arrays = {k: np.array([g[k] for g in givens]) for k in givens[0]}
+        # each writer is given its customer's results and sensitivity as batch gives them:
+        # computed for all customers at once, outside the time of writing
+        block, block_sens = model.evaluate(spec, arrays), model.sensitivity(spec, arrays)
+        senses = [model.pick_sensitivity(block_sens, k) for k in range(m)]
         results, sens = model.evaluate(spec), model.sensitivity(spec)
         own = Stamper(spec)
         own.build(tmp / "writer" / "template.xlsx", customer="Template")  # its template
@@ -103,17 +112,18 @@ def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool, per_file: 
             ks = range(first, min(first + 20, m))
             spent["stamp"] += timed(lambda ks=ks: [own.build(
                 tmp / "writer" / f"s{k}.xlsx", given=givens[k], customer=f"Customer {k}",
-                results=model.pick(block, k), sens=model.sensitivity(spec, givens[k]))
+                results=model.pick(block, k), sens=senses[k])
                 for k in ks])[0]
             spent["builder"] += timed(lambda ks=ks: [build(
                 spec, tmp / "writer" / f"b{k}.xlsx", given=givens[k],
                 customer=f"Customer {k}", results=model.pick(block, k),
-                sens=model.sensitivity(spec, givens[k])) for k in ks])[0]
+                sens=senses[k]) for k in ks])[0]
             spent["floor"] += timed(lambda ks=ks: [build(
                 spec, tmp / "writer" / f"f{k}.xlsx", results=results, sens=sens,
                 cached=False) for k in ks])[0]
         for key, seconds in spent.items():
             row[f"{key}_per_file_s"] = seconds / m
+        row.update(stamp_parts(spec, own, givens[:min(m, 40)], block, senses, tmp / "parts"))
 
         import formulas
 
@@ -136,6 +146,7 @@ def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool, per_file: 
             row["libreoffice_per_file_s"] = timed(lo)[0] / len(paths)
         row.update(returned_recalc(spec, tmp / "returned.xlsx"))
     row["stamp_over_floor"] = row["stamp_per_file_s"] / row["floor_per_file_s"]
+    row["patch_over_floor"] = row["stamp_patch_per_file_s"] / row["floor_per_file_s"]
     row["builder_over_floor"] = row["builder_per_file_s"] / row["floor_per_file_s"]
     row["stamped_batch_over_floor"] = row["stamped_batch_per_file_s"] / row["floor_per_file_s"]
     if "libreoffice_per_file_s" in row:
@@ -143,6 +154,64 @@ def one_spec(spec_path: Path, n: int, sample: int, libreoffice: bool, per_file: 
                                                  / row["stamped_batch_per_file_s"])
     row["recalc_model_over_engine"] = row["recalc_model_s"] / row["recalc_engine_s"]
     return row
+
+
+def stamp_parts(spec, own, givens: list[dict], block, senses: list, folder: Path) -> dict:
+    """Where a stamped file's time goes, per file: the builder laying out the workbook
+    (``builder._workbook``), its template record (``digests.fingerprint``), stamping the
+    parts (``Stamper._render``), the atomic write (``atomic_path``: fsync of the file and
+    its folder); and what patching the template's parts as text costs (every ``<v>`` and
+    text of the sheets replaced, the zip written: what stamping costs once the builder no
+    longer runs per customer, the design of issue 14)."""
+    import io
+    import re
+    import zipfile
+
+    from cvp_xl.workbooks.calculator import builder, digests, model
+    from cvp_xl.workbooks.calculator.stamp import _book
+    from cvp_xl.xlsx.cached import _copy_zip
+
+    folder.mkdir()
+    spent = dict.fromkeys(("layout", "record", "render", "write", "patch"), 0.0)
+    template = next(iter(own.templates.values()))[0]
+    data = template.data
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    pieces = {n: re.split(rb"(<v>[^<]*</v>|<t>[^<]*</t>)", archive.read(n))
+              for n in archive.namelist() if n.startswith("xl/worksheets/sheet")}
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def patch(k: int) -> None:
+        new = {}
+        for name, parts in pieces.items():
+            out = list(parts)
+            for j in range(1, len(out), 2):
+                out[j] = b"<v>%r</v>" % (k * 1.25 + j)
+            new[name] = b"".join(out)
+        buffer = io.BytesIO()
+        _copy_zip("template", archive, io.BytesIO(data), buffer,
+                  lambda info: new.get(info.filename))
+        with open(folder / f"p{k}.xlsx", "wb") as handle:
+            handle.write(buffer.getvalue())
+
+    for k, given in enumerate(givens):
+        results, sens = model.pick(block, k), senses[k]
+        t0 = time.perf_counter()
+        book, _ = builder._workbook(spec, given, "Base", now, f"Customer {k}", results, sens,
+                                    None)
+        t1 = time.perf_counter()
+        digests.fingerprint(book.wb)
+        t2 = time.perf_counter()
+        book, _ = _book(spec, given, "Base", now, f"Customer {k}", results, sens, None, None)
+        t3 = time.perf_counter()
+        stamped = own._render(template, book)
+        t4 = time.perf_counter()
+        own._write(folder / f"{k}.xlsx", stamped)
+        t5 = time.perf_counter()
+        patch(k)
+        t6 = time.perf_counter()
+        for key, seconds in zip(spent, (t1 - t0, t2 - t1, t4 - t3, t5 - t4, t6 - t5)):
+            spent[key] += seconds
+    return {f"stamp_{key}_per_file_s": seconds / len(givens) for key, seconds in spent.items()}
 
 
 def returned_recalc(spec, path: Path, runs: int = 5) -> dict:

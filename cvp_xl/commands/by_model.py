@@ -121,8 +121,7 @@ def calculator_values(path: str | os.PathLike) -> ByModel:
 
 
 def _entries(ws) -> dict:
-    """``{ref: (formula text or None, cell, locked)}`` of a sheet's cells that hold
-    something."""
+    """``{ref: (formula text or None, cell)}`` of a sheet's cells that hold something."""
     from cvp_xl.workbooks.calculator import digests
 
     out = {}
@@ -130,7 +129,7 @@ def _entries(ws) -> dict:
         formula = digests.formula_text(cell)
         if formula is None and (cell.value is None or cell.value == ""):
             continue
-        out[cell.coordinate] = (formula, cell, bool(cell.protection.locked))
+        out[cell.coordinate] = (formula, cell)
     return out
 
 
@@ -138,7 +137,8 @@ def _same_formula(a: str, b: str) -> bool:
     """The same formula (as saved by openpyxl, or rewritten by Excel or LibreOffice)."""
     from cvp_xl.workbooks.calculator import digests
 
-    return a == b or digests.normalise_formula(a) == digests.normalise_formula(b)
+    # the template's formulas come back in every file of a spec: their normal forms are kept
+    return a == b or digests.normalised(a) == digests.normalised(b)
 
 
 def _not_the_template(calc, rebuilt) -> str:
@@ -161,7 +161,7 @@ def _not_the_template(calc, rebuilt) -> str:
             continue
         mine = _entries(ws)
         theirs = _entries(rebuilt[ws.title]) if ws.title in sheets else {}
-        for ref, (formula, cell, _) in mine.items():
+        for ref, (formula, cell) in mine.items():
             want = theirs.get(ref)
             where = f"{ws.title}!{ref}"
             if formula is not None:
@@ -169,11 +169,11 @@ def _not_the_template(calc, rebuilt) -> str:
                     return f"{where}: a formula the template does not have there"
             elif want is not None and want[0] is not None:
                 return f"{where}: the template's formula was replaced by a value"
-            elif want is not None and want[2] and where != customer and (
+            elif want is not None and where != customer and want[1].protection.locked and (
                     digests.content_entry(cell).digest != digests.content_entry(want[1]).digest):
                 return f"{where}: a protected value was changed"
-        for ref, (formula, _cell, locked) in theirs.items():
-            if ref not in mine and (formula is not None or locked) and \
+        for ref, (formula, cell) in theirs.items():
+            if ref not in mine and (formula is not None or cell.protection.locked) and \
                     f"{ws.title}!{ref}" != customer:
                 return f"{ws.title}!{ref}: the template's {'formula' if formula else 'value'} " \
                        f"is missing"

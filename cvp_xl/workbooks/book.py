@@ -76,10 +76,16 @@ class Book:
             cell.number_format = number_format
 
     def missing(self) -> list[str]:
-        """Formula cells that have no value, as ``Sheet!A1``."""
+        """Formula cells that have no value, as ``Sheet!A1`` (in order of rows, then columns).
+
+        Only the cells the workbook holds are visited (``iter_rows`` would create every
+        empty cell of the used range, and the file would then carry an empty row for each).
+        """
+        values = self.values
         return [f"{ws.title}!{cell.coordinate}"
-                for ws in self.wb.worksheets for row in ws.iter_rows() for cell in row
-                if cell.data_type == "f" and (ws.title, cell.coordinate) not in self.values]
+                for ws in self.wb.worksheets
+                for _, cell in sorted(ws._cells.items())  # noqa: SLF001 - the cells it holds
+                if cell.data_type == "f" and (ws.title, cell.coordinate) not in values]
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the workbook to ``path`` once, atomically, with every formula's value.

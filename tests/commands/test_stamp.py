@@ -311,3 +311,23 @@ def test_threads_of_one_process_stamp_the_same_files(tmp_path):
             assert a.namelist() == b.namelist()
             assert [n for n in a.namelist() if record not in a.read(n) and
                     times.sub(b"", a.read(n)) != times.sub(b"", b.read(n))] == []
+
+
+def test_saving_creates_no_empty_cells_and_names_formulas_without_values(tmp_path):
+    """Book.missing visits the cells a workbook holds: the saved file has the rows written
+    (1 and 5 here), not an empty row for each row between them; a formula without its value
+    is named in row order and nothing is written."""
+    book = Book(Workbook())
+    ws = book.wb.active
+    book.input(ws["A1"], 2)
+    book.formula(ws["C5"], "=A1*3", 6)
+    book.save(tmp_path / "t.xlsx")
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert re.findall(r'<row r="(\d+)"', sheet) == ["1", "5"]
+    assert sorted(ws._cells) == [(1, 1), (5, 3)]  # noqa: SLF001 - no cell was created
+    ws["B9"], ws["A7"] = "=A1", "=C5"
+    with pytest.raises(ValueError) as err:
+        book.save(tmp_path / "u.xlsx")
+    assert str(err.value) == "formula cells without a computed value: Sheet!A7, Sheet!B9"
+    assert not (tmp_path / "u.xlsx").exists()

@@ -46,7 +46,7 @@ from cvp_xl.xlsx.write import set_text
 
 __all__ = ["DIGEST_SHEET", "DIGEST_PROPERTY", "Entry", "SheetPrint", "Fingerprint",
            "fingerprint", "normalise_formula", "write_record", "read_record", "record_digest",
-           "cell_entry", "content_entry", "formula_text", "cells"]
+           "cell_entry", "content_entry", "formula_text", "cells", "normalised"]
 
 #: The hidden sheet that holds the record.
 DIGEST_SHEET = "Template digests"
@@ -125,7 +125,9 @@ def _reference(value: str, sheet_of: str, rows: dict | None) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
-def _normalised(formula: str) -> str:
+def normalised(formula: str) -> str:
+    """:func:`normalise_formula` of a formula on its own (no rows moved), kept: the same
+    formulas come back in every calculator of a spec."""
     return normalise_formula(formula)
 
 
@@ -183,7 +185,10 @@ def _format_digest(number_format: str) -> str:
     return _hash(number_format.replace("\\", "").replace('"', "").upper(), 6)
 
 
-@functools.lru_cache(maxsize=65536)
+# The labels and formulas of a few specs' calculators (a few thousand): a batch worker keeps
+# them from one file to the next, while each customer's own texts pass through (a larger
+# cache would grow with the number of customers a worker writes).
+@functools.lru_cache(maxsize=8192)
 def _content_digest(kind: str, text: str) -> str:
     return _hash(f"{kind}:{text}", 12)
 
@@ -206,7 +211,7 @@ def content_entry(cell, rows: dict | None = None) -> Entry | None:
     formula = formula_text(cell)
     if formula is not None:
         text = (normalise_formula(formula, cell.parent.title, rows) if rows
-                else _normalised(formula))
+                else normalised(formula))
         return Entry("f", _content_digest("f", text), _format_digest(cell.number_format))
     value = cell.value
     if value is None or value == "":
@@ -226,17 +231,47 @@ def cells(ws):
     return ws._cells.values()  # noqa: SLF001 - iter_rows would create every empty cell
 
 
+_INPUT = Entry("i")
+
+
+@functools.lru_cache(maxsize=8192)
+def _entry(kind: str, text: str, number_format: str) -> Entry:
+    """:func:`content_entry` of a formula (``f``, its text) or a constant (``v``, its
+    :func:`_constant` text) with a number format: the same few thousand come back in every
+    calculator of a spec."""
+    return Entry(kind, _content_digest(kind, normalised(text) if kind == "f" else text),
+                 _format_digest(number_format))
+
+
 def fingerprint(wb, build: dict | None = None) -> Fingerprint:
-    """The print of every sheet of ``wb`` but the record's own sheet."""
+    """The print of every sheet of ``wb`` but the record's own sheet.
+
+    Each cell's entry is :func:`cell_entry`'s (a test compares the two on every example
+    calculator); whether a cell is locked is looked up once per protection style.
+    """
     sheets = {}
     for ws in wb.worksheets:
         if ws.title == DIGEST_SHEET:
             continue
         entries = {}
+        locked_by_style: dict[int, bool] = {}
         for cell in cells(ws):
-            entry = cell_entry(cell)
-            if entry is not None:
-                entries[cell.coordinate] = entry
+            array = cell._style  # noqa: SLF001 - what cell.protection reads (None: the default)
+            style = array.protectionId if array is not None else 0
+            locked = locked_by_style.get(style)
+            if locked is None:
+                locked = locked_by_style[style] = bool(cell.protection.locked)
+            if not locked:
+                entries[cell.coordinate] = _INPUT
+                continue
+            formula = formula_text(cell)
+            if formula is not None:
+                entries[cell.coordinate] = _entry("f", formula, cell.number_format)
+                continue
+            value = cell.value
+            if value is None or value == "":
+                continue
+            entries[cell.coordinate] = _entry("v", _constant(value), cell.number_format)
         sheets[ws.title] = SheetPrint(bool(ws.protection.sheet), entries)
     return Fingerprint(sheets, dict(build or {}))
 

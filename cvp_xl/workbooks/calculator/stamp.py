@@ -146,10 +146,7 @@ class Stamper:
 
     @staticmethod
     def _render(template: Template, book) -> bytes:
-        # Book.save first lists the formula cells without a value, visiting every cell of
-        # each sheet's used range (openpyxl creates the empty ones, and then writes a <row>
-        # for each row of the range): the same here, so that the rows are the same.
-        missing = book.missing()
+        missing = book.missing()  # as Book.save: a formula without its value is refused
         if missing:
             raise ValueError(f"formula cells without a computed value: "
                              f"{', '.join(missing[:10])}")
