@@ -13,8 +13,10 @@ spec's text and digest) and its template version, and carries the record of its 
   of either is the other's, in the same cell (compared as ``cvp-xl check`` compares them,
   :func:`~cvp_xl.workbooks.calculator.digests.normalise_formula`, so a file Excel or
   LibreOffice saved is recognised), every protected value of the template is in the file
-  (the customer's name may have changed), and whatever else the file holds is no formula
-  (a note in a free cell, a sheet of notes; number formats are not compared),
+  (the customer's name may have changed), every entry the rebuild was given is the file's
+  in the same cell (the cell the formulas read: values pasted into a sheet that looks like
+  the Inputs sheet are not taken for its entries), and whatever else the file holds is no
+  formula (a note in a free cell, a sheet of notes; number formats are not compared),
 
 the value of every formula cell is the one the builder computes for the rebuilt workbook
 with the vectorised Python model (``Book.values``): the value the file's own formulas give
@@ -24,6 +26,12 @@ calculator out otherwise than it was built (the Sensitivity rows are ordered by 
 the figures it was built with, the Low case takes the ends those figures made it take): the
 builder lays out a workbook from the entries it is given, so such a rebuild is another
 template, and the file's own formulas are computed by the engine.
+
+What calculators of one spec share is kept, never what decides whether a file passes: the
+spec on the About sheet is parsed once per process (:func:`~cvp_xl.workbooks.calculator.spec.
+parse_spec` keeps the last specs by the sha256 of their text), and the file is read by the
+streaming reader (``read_calculator(..., cells_only=True)``: its values and formulas, not its
+styles); every file is compared with the template rebuilt from its own entries.
 """
 
 from __future__ import annotations
@@ -78,7 +86,7 @@ def calculator_values(path: str | os.PathLike) -> ByModel:
     if size > _LARGEST:  # the engine's path reads a large file with its limits
         return _refuse(f"{size:,} bytes of XML, more than a calculator has")
     try:
-        calc = read_calculator(path)
+        calc = read_calculator(path, cells_only=True)
     except CvpXlError as exc:
         return _refuse(f"not a cvp-xl calculator ({exc})")
     if calc.spec is None:
@@ -146,10 +154,16 @@ def _not_the_template(calc, rebuilt) -> str:
 
     Every formula of either is the other's, in the same cell; every protected value of the
     template is in the file (the customer's name may differ: the file's is read as an
-    entry); a value the template does not have is a note, allowed where it is no formula.
-    Number formats are not compared: an input's depends on its figures, and no value does.
+    entry); every entry of the template (an unlocked cell) is the file's, in the same cell
+    (so the model computed with the entries the file's formulas read, not with those of
+    another sheet that looks like the Inputs); a value the template does not have is a note,
+    allowed where it is no formula.  Number formats are not compared: an input's depends on
+    its figures, and no value does.
     """
+    from cvp_xl.args import describe
     from cvp_xl.workbooks.calculator import digests
+
+    from .entered import same_value
 
     sheets = [ws.title for ws in rebuilt.worksheets if ws.title != digests.DIGEST_SHEET]
     missing = [t for t in sheets if t not in calc.wb.sheetnames]
@@ -169,12 +183,15 @@ def _not_the_template(calc, rebuilt) -> str:
                     return f"{where}: a formula the template does not have there"
             elif want is not None and want[0] is not None:
                 return f"{where}: the template's formula was replaced by a value"
-            elif want is not None and where != customer and want[1].protection.locked and (
+            elif want is not None and not want[1].protection.locked:
+                if not same_value(cell.value, want[1].value):  # an entry the model was not given
+                    return f"{where}: holds {describe(cell.value)}, not the entry " \
+                           f"{describe(want[1].value)} it was read as"
+            elif want is not None and where != customer and (
                     digests.content_entry(cell).digest != digests.content_entry(want[1]).digest):
                 return f"{where}: a protected value was changed"
         for ref, (formula, cell) in theirs.items():
-            if ref not in mine and (formula is not None or cell.protection.locked) and \
-                    f"{ws.title}!{ref}" != customer:
-                return f"{ws.title}!{ref}: the template's {'formula' if formula else 'value'} " \
-                       f"is missing"
+            if ref not in mine and f"{ws.title}!{ref}" != customer:
+                what = "formula" if formula else "value" if cell.protection.locked else "entry"
+                return f"{ws.title}!{ref}: the template's {what} is missing"
     return ""

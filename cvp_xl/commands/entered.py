@@ -329,8 +329,107 @@ def _open(path: Path):
     return wb, _Values(path)
 
 
-def read_calculator(path: str | os.PathLike) -> Calculator:
+class _CachedCell:
+    __slots__ = ("value", "data_type")
+
+    def __init__(self, value):
+        if isinstance(value, ErrorValue):  # as openpyxl holds an error: its code, type "e"
+            self.value, self.data_type = value.code, "e"
+        else:
+            self.value, self.data_type = value, "n"
+
+
+class _CachedSheet:
+    def __init__(self, values: dict):
+        self.values = values
+
+    def cell(self, row: int, column: int) -> _CachedCell:
+        return _CachedCell(self.values.get((row, column)))
+
+
+class _CachedValues:
+    """The cached values of a file's formula cells, as :func:`read_contents` read them."""
+
+    def __init__(self, by_sheet: dict[str, dict]):
+        self.by_sheet = by_sheet
+
+    def __getitem__(self, sheet: str) -> _CachedSheet:
+        return _CachedSheet(self.by_sheet.get(sheet, {}))
+
+
+def _sheet_states(path: Path) -> dict[str, str]:
+    """``{sheet name: state}`` of the sheets the workbook part lists (after check_xlsx)."""
+    with zipfile.ZipFile(path) as archive:
+        member = next((n for n in archive.namelist() if n.lower() == "xl/workbook.xml"), None)
+        root = DefusedET.fromstring(archive.read(member)) if member else None
+    states = {"hidden", "veryHidden"}  # any other is read as visible, as the engine reads it
+    return {el.get("name"): el.get("state") if el.get("state") in states else "visible"
+            for el in (root.iter() if root is not None else ())
+            if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get("name")}
+
+
+def _open_cells(path: Path):
+    """The workbook's cells in an openpyxl workbook, read by :func:`read_contents`: values,
+    formulas (``=`` and their text, an array formula as openpyxl holds it) and sheet states;
+    no styles, comments, merged cells or validations.  A number is a number whatever its
+    number format (openpyxl reads a date-formatted one as a date)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from cvp_xl.xlsx.contents import read_contents
+
+    check_xlsx(path)
+    contents = read_contents(path)
+    try:
+        states = _sheet_states(path)
+    except (OSError, KeyError, zipfile.BadZipFile, DefusedET.ParseError, ValueError) as exc:
+        raise WorkbookError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+    wb = Workbook()
+    wb.remove(wb.active)
+    cached: dict[str, dict] = {}
+    for sheet in contents.sheets:
+        try:
+            ws = wb.create_sheet(sheet.name)
+            ws.sheet_state = states.get(sheet.name, "visible")
+        except ValueError as exc:  # a name or a state openpyxl refuses
+            raise WorkbookError(f"{path}: cannot be read (sheet {sheet.name!r}: {exc})") \
+                from None
+        values = cached[sheet.name] = {}
+        for ref, c in sheet.cells.items():
+            row, col = coordinate_to_tuple(ref)
+            cell = Cell(ws, row=row, column=col)
+            if c.formula is not None:
+                text = "=" + c.formula
+                cell._value = ArrayFormula(c.array, text) if c.kind == "array" else text
+                cell.data_type = "f"
+                values[(row, col)] = c.value
+            elif isinstance(c.value, ErrorValue):
+                cell._value, cell.data_type = c.value.code, "e"
+            else:
+                cell._value = c.value
+                cell.data_type = ("s" if isinstance(c.value, str) else
+                                  "b" if isinstance(c.value, bool) else "n")
+            ws._cells[(row, col)] = cell  # noqa: SLF001 - as openpyxl's reader fills it
+    return wb, _CachedValues(cached)
+
+
+def read_calculator(path: str | os.PathLike, *, cells_only: bool = False) -> Calculator:
     """Read what a calculator holds, by name (see the module's description).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The calculator.
+    cells_only : bool
+        Read its cells with the streaming reader (:func:`cvp_xl.xlsx.contents.read_contents`)
+        instead of loading the workbook with openpyxl, in less than half the time (what
+        :mod:`cvp_xl.commands.by_model` reads).  ``wb`` then holds each cell's value or
+        formula, and each sheet's state, and nothing else: no styles (every number format
+        General, every cell locked), comments, merged cells or validations, so
+        :func:`person_cells` needs the full load; a number is a number whatever its number
+        format; ``properties`` are read as text (:func:`read_properties`).
 
     Raises
     ------
@@ -339,7 +438,7 @@ def read_calculator(path: str | os.PathLike) -> Calculator:
         not a cvp-xl calculator (no sheet with the Inputs header, or no Summary).
     """
     path = Path(path)
-    wb, values = _open(path)
+    wb, values = _open_cells(path) if cells_only else _open(path)
     titles, added = _roles(wb)
     if "inputs" not in titles or "summary" not in titles:
         raise WorkbookError(f"{path}: not a cvp-xl calculator (no sheet with an 'Input' and "
@@ -356,7 +455,8 @@ def read_calculator(path: str | os.PathLike) -> Calculator:
     scenario = _field(wb, values, s_title, srows.get(header_key(SCENARIO_LABEL), 4), 2)
     inputs, prices = _inputs(wb, values, titles["inputs"], spec)
     carried, notes = _carried(wb[titles["carried"]]) if "carried" in titles else ([], [])
-    props = {p.name: str(p.value) for p in wb.custom_doc_props.props if p.value is not None}
+    props = read_properties(path) if cells_only else {
+        p.name: str(p.value) for p in wb.custom_doc_props.props if p.value is not None}
     return Calculator(path, titles, added, customer, scenario, inputs, prices, carried, notes,
                       spec, problem, digest, version, name, props, wb, values)
 

@@ -57,8 +57,7 @@ from cvp_xl.xlsx.typed_text import (
     decimal_mark,
     decode_text,
     find_separator,
-    number_parts,
-    read_number,
+    number_field,
     records,
 )
 from cvp_xl.xlsx.workbook_cells import (
@@ -270,6 +269,9 @@ def parse_number(value, decimal: str = ".") -> tuple[float | None, str | None]:
     ((0.07, None), (1234567.0, None), (1234.5, None))
     >>> parse_number("1,234", "mixed")[1]
     "'1,234', which could be 1234 or 1.234 (the table uses both . and , as decimal marks)"
+
+    Given the :class:`~cvp_xl.xlsx.typed_text.DecimalMark` that :func:`decimal_mark` returned
+    for the table's fields, a field it read is not parsed again.
     """
     if is_blank(value):
         return None, "blank"
@@ -277,23 +279,27 @@ def parse_number(value, decimal: str = ".") -> tuple[float | None, str | None]:
         return float(value), None
     if not isinstance(value, str):
         return None, shown(value)
-    parts = number_parts(value)
-    if parts is not None:
-        sign, body, percent = parts
+    known = getattr(decimal, "fields", None)  # a DecimalMark keeps the fields it read
+    parsed = known.get(value, _UNREAD) if known is not None else _UNREAD
+    if parsed is _UNREAD:
+        parsed = number_field(value)
+    if parsed is not None:
         if decimal == "mixed":
-            readings = {m: read_number(body, m) for m in (".", ",")}
-            found = {v for v in readings.values() if v is not None}
+            found = {v for v in (parsed.read("."), parsed.read(",")) if v is not None}
             if len(found) > 1:
                 a, b = sorted(found, reverse=True)
                 return None, (f"{describe(value)}, which could be {a:g} or {b:g} (the table "
                               f"uses both . and , as decimal marks)")
             number = found.pop() if found else None
         else:
-            number = read_number(body, decimal)
+            number = parsed.read(decimal)
         if number is not None:
-            number = -number if sign == "-" else number
-            return (number / 100 if percent else number), None
+            number = -number if parsed.sign == "-" else number
+            return (number / 100 if parsed.percent else number), None
     return None, describe(value)
+
+
+_UNREAD = object()
 
 
 @dataclass

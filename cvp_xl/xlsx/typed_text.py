@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from cvp_xl.errors import WorkbookError
 
 __all__ = ["decode_text", "find_separator", "records", "number_parts", "read_number",
-           "decimal_mark", "SEPARATORS", "UTF8", "UTF8_BOM", "CP1252", "LATIN1"]
+           "decimal_mark", "DecimalMark", "NumberField", "number_field", "SEPARATORS", "UTF8",
+           "UTF8_BOM", "CP1252", "LATIN1"]
 
 
 # -- numbers as people type them -----------------------------------------------------------------
@@ -40,10 +41,14 @@ def number_parts(text: str):
     sign = ""
     if t[:1] in ("+",) + tuple(_MINUS):
         sign, t = ("-" if t[0] in _MINUS else ""), t[1:].lstrip()
-    if not t or t[0] not in "0123456789.," or not all(
-            ch in "0123456789.,eE+-" or ch in _GROUP_SPACES for ch in t):
+    if not t or t[0] not in "0123456789.," or _NUMBER_CHARS.fullmatch(t) is None:
         return None
     return sign, t, percent
+
+
+_NUMBER_CHARS = re.compile(f"[0-9.,eE+\\-{_GROUP_SPACES}]+")
+#: A body of digits, optionally the decimal mark and digits: read as Python reads it.
+_PLAIN = {".": re.compile(r"[0-9]+(?:\.[0-9]+)?"), ",": re.compile(r"[0-9]+(?:,[0-9]+)?")}
 
 
 def _grouped(digits: str, sep: str) -> str | None:
@@ -60,6 +65,10 @@ def _grouped(digits: str, sep: str) -> str | None:
 
 def read_number(body: str, decimal: str) -> float | None:
     """The number ``body`` means with this decimal mark (``.`` or ``,``), or None."""
+    plain = _PLAIN.get(decimal)
+    if plain is not None and plain.fullmatch(body):  # 12 or 12.5: the rule below, at once
+        value = float(body.replace(",", ".") if decimal == "," else body)
+        return value if math.isfinite(value) else None
     other = "," if decimal == "." else "."
     mantissa, exponent = body, ""
     for e in ("e", "E"):
@@ -82,31 +91,74 @@ def read_number(body: str, decimal: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _mark_evidence(text: str) -> str | None:
-    """The decimal mark a field shows unambiguously (``.`` or ``,``), or None."""
+class NumberField:
+    """A field read once as a number could be: its sign, body and percent
+    (:func:`number_parts`), and its value by each decimal mark, read when first asked."""
+
+    __slots__ = ("sign", "body", "percent", "_dot", "_comma")
+
+    def __init__(self, sign: str, body: str, percent: bool):
+        self.sign, self.body, self.percent = sign, body, percent
+        self._dot = self._comma = _UNREAD
+
+    def read(self, mark: str) -> float | None:
+        """:func:`read_number` of the body with ``mark`` (``.`` or ``,``), read once."""
+        if mark == ".":
+            if self._dot is _UNREAD:
+                self._dot = read_number(self.body, ".")
+            return self._dot
+        if self._comma is _UNREAD:
+            self._comma = read_number(self.body, ",")
+        return self._comma
+
+
+_UNREAD = object()
+
+
+def number_field(text: str) -> NumberField | None:
+    """The :class:`NumberField` of a text, or None when it cannot be a number."""
     parts = number_parts(text)
-    if parts is None:
+    return None if parts is None else NumberField(*parts)
+
+
+def _mark_evidence(field: NumberField | None) -> str | None:
+    """The decimal mark a field shows unambiguously (``.`` or ``,``), or None."""
+    if field is None:
         return None
-    body = parts[1].split("e")[0].split("E")[0]
+    body = field.body.split("e")[0].split("E")[0]
     dots, commas = body.count("."), body.count(",")
     if dots and commas:
         last = "." if body.rfind(".") > body.rfind(",") else ","
-        return last if read_number(parts[1], last) is not None else None
+        return last if field.read(last) is not None else None
     if not dots and not commas:
         return None
     mark = "." if dots else ","
     other = "," if mark == "." else "."
     if body.count(mark) > 1:  # repeated: it groups thousands, so the other is the decimal mark
-        return other if read_number(parts[1], other) is not None else None
-    if read_number(parts[1], mark) is None:
+        return other if field.read(other) is not None else None
+    if field.read(mark) is None:
         return None
     # one mark: a thousands separator only when 1-3 digits (not starting with 0) precede
     # exactly three after it
     whole, _, fraction = body.partition(mark)
+    if len(fraction) != 3:
+        return mark
     whole = "".join(ch for ch in whole if ch not in _GROUP_SPACES)
-    if len(fraction) == 3 and 1 <= len(whole) <= 3 and whole[0] != "0" and whole.isdigit():
+    if 1 <= len(whole) <= 3 and whole[0] != "0" and whole.isdigit():
         return None  # 1,234 or 1.234: either reading is possible
     return mark
+
+
+class DecimalMark(str):
+    """The decimal mark :func:`decimal_mark` found (``"."``, ``","`` or ``"mixed"``: it is
+    that text), with ``fields``, the text fields it read (``{text: NumberField or None}``):
+    :func:`cvp_xl.xlsx.tables.parse_number` given this mark reads none of them again.
+    Pickled (sent to another process), it is the plain text."""
+
+    fields: dict
+
+    def __reduce__(self):
+        return str, (str(self),)
 
 
 def decimal_mark(fields: Iterable, default: str = ".") -> str:
@@ -118,20 +170,27 @@ def decimal_mark(fields: Iterable, default: str = ".") -> str:
     mark; when fields show both, the table is ``"mixed"`` (:func:`parse_number` then refuses
     the fields that could be read either way).
 
+    The mark is a :class:`DecimalMark`: it keeps what each text field read as, so that
+    :func:`~cvp_xl.xlsx.tables.parse_number` given it parses no field a second time.
+
     >>> decimal_mark(["0.08", "1,234", 7]), decimal_mark(["1.234,5"]), decimal_mark(["1,234"])
     ('.', ',', '.')
     >>> decimal_mark(["0.08", "0,5"]), decimal_mark([], default=",")
     ('mixed', ',')
     """
-    seen = set()
+    seen: set[str] = set()
+    read: dict[str, NumberField | None] = {}
     for value in fields:
-        if isinstance(value, str):
-            mark = _mark_evidence(value)
+        if isinstance(value, str) and value not in read:
+            field = read[value] = number_field(value)
+            mark = _mark_evidence(field)
             if mark:
                 seen.add(mark)
                 if len(seen) == 2:
-                    return "mixed"
-    return seen.pop() if seen else default
+                    break
+    found = DecimalMark("mixed" if len(seen) == 2 else seen.pop() if seen else default)
+    found.fields = read
+    return found
 
 
 # -- CSV -----------------------------------------------------------------------------------------

@@ -196,3 +196,65 @@ def test_entries_that_change_the_layout_go_to_the_engine(tmp_path):
     assert calculator_values(moved).why.startswith(
         "it is not its template rebuilt with its entries (Sensitivity!")
     assert not compute(moved).by_model
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_the_streaming_read_of_a_calculator_is_the_full_reads(path, returned, tmp_path):
+    """``read_calculator(..., cells_only=True)`` (what the model's path reads) finds what
+    openpyxl's full load finds, in the file as LibreOffice saved it and in one built by
+    cvp-xl that carries inputs of an earlier version (its "Carried over" sheet)."""
+    from dataclasses import fields
+
+    from cvp_xl.commands.entered import read_calculator
+
+    spec, back = returned[path]
+    built = tmp_path / "carried.xlsx"
+    build(spec, built, customer="Acme Ltd", carried=[
+        {"input": "Old input", "unit": "h", "base": 3.0, "low": 1.0, "high": 5.0,
+         "source": "=not a formula"}])
+    for file in (back, built):
+        full, cells = read_calculator(file), read_calculator(file, cells_only=True)
+        for f in fields(full):
+            if f.name not in ("wb", "values"):
+                assert getattr(cells, f.name) == getattr(full, f.name), (file, f.name)
+        assert cells.wb.sheetnames == full.wb.sheetnames
+        assert [ws.sheet_state for ws in cells.wb.worksheets] == [
+            ws.sheet_state for ws in full.wb.worksheets]
+        assert full.carried if file == built else not full.carried
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_no_formula_of_a_calculator_reads_a_cell_its_template_leaves_empty(path, tmp_path):
+    """The model's path lets a note stand in a free cell (one the template leaves empty):
+    that is sound because no formula reads such a cell, so the note cannot change a value
+    the engine would compute.  Every reference of every formula, in every scenario, is to
+    cells the template fills (and none is open-ended: a whole column or row)."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+    from openpyxl.utils.cell import range_boundaries
+
+    spec = load_spec(path)
+    for scenario in ("Base", "Low", "High", "Conservative"):
+        built = tmp_path / f"{scenario}.xlsx"
+        build(spec, built, customer="Acme Ltd", scenario=scenario)
+        wb = openpyxl.load_workbook(built)
+        filled = {(ws.title, c.row, c.column) for ws in wb.worksheets
+                  for c in ws._cells.values() if c.value not in (None, "")}
+        refs, empty = 0, []
+        for ws in wb.worksheets:
+            for cell in list(ws._cells.values()):
+                if cell.data_type != "f":
+                    continue
+                for token in Tokenizer(str(cell.value)).items:
+                    if token.type != Token.OPERAND or token.subtype != Token.RANGE:
+                        continue
+                    sheet, _, ref = token.value.replace("$", "").rpartition("!")
+                    sheet = sheet.strip("'").replace("''", "'") or ws.title
+                    lo_col, lo_row, hi_col, hi_row = range_boundaries(
+                        ref if ":" in ref else f"{ref}:{ref}")
+                    assert None not in (lo_col, lo_row, hi_col, hi_row), token.value
+                    refs += 1
+                    empty += [(ws.title, cell.coordinate, sheet, r, c)
+                              for r in range(lo_row, hi_row + 1)
+                              for c in range(lo_col, hi_col + 1)
+                              if (sheet, r, c) not in filled]
+        assert refs > 500 and empty == [], (scenario, empty[:5])

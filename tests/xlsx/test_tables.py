@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import openpyxl
 import pandas as pd
@@ -279,6 +280,56 @@ def test_parse_number_refuses_with_the_reason(text, decimal, why):
 ])
 def test_decimal_mark_follows_the_fields_that_show_it(fields, default, mark):
     assert tables.decimal_mark(fields, default) == mark
+
+
+# every text field of the tests above, and a few more
+_FIELDS = ["7%", " 7 % ", "12.5%", "12,5 %", "1,234,567", "1.234.567", "1 234 567", "1\u00a0234,5",
+           "1\u202f234.5", "-1,234.5", "\u22122.5", "+3", "0,08", "2E3", "1,5E3", ".5", "1,234",
+           "0.08", "1.234,5", "lots", "1,23,4", "12 EUR", "$5", "inf", "nan", "1e999",
+           "1,234.5", "1,234 567", "%", ".", "1,234e3", "  ", "2400000", "2.400.000", "0,62",
+           "5,678", "1.234,56", "0.5", "abc", "C-1.005", "007", "0,123", "12.", "1" * 400,
+           "44.50190933209334", "-0.0"]
+
+
+@pytest.mark.parametrize("fields,mark", [
+    (_FIELDS, "mixed"), ([f for f in _FIELDS if "," not in f and f.count(".") < 2], "."),
+    (["0,5", "1.234", "2", "0,5", "lots"], ","), (["1,234", "5,678", "1,234"], "."),
+])
+def test_parse_number_given_the_mark_of_the_table_reads_no_field_again(fields, mark,
+                                                                        monkeypatch):
+    """``decimal_mark`` parses each text field once (until the table shows both marks);
+    ``parse_number`` given the mark it returned reads that parse, not the field again, with
+    the same result as from the mark's text (which parses the field afresh)."""
+    from cvp_xl.xlsx import typed_text
+
+    calls = []
+    original = typed_text.number_parts
+    monkeypatch.setattr(typed_text, "number_parts", lambda t: calls.append(t) or original(t))
+    found = tables.decimal_mark(fields)
+    assert found == mark
+    if mark != "mixed":  # every text read, once however often it comes
+        assert sorted(calls) == sorted(set(fields))
+    read = len(calls)
+    numbers = [tables.parse_number(f, found) for f in fields]
+    if mark != "mixed":
+        assert len(calls) == read  # none parsed again
+    assert numbers == [tables.parse_number(f, str(found)) for f in fields]
+    assert any(n is not None for n, _ in numbers)
+    sent = pickle.loads(pickle.dumps(found))  # to another process: the text alone
+    assert (sent, type(sent)) == (mark, str)
+
+
+@pytest.mark.parametrize("body,decimal,number", [
+    # digits and the decimal mark read as Python reads them (float("44.5019...")); a number
+    # past the largest float is no number (as 1e999 is refused above); "12.5" with a decimal
+    # comma is refused (a dot then groups thousands, and "5" is not three digits)
+    ("44.50190933209334", ".", 44.50190933209334), ("44,50190933209334", ",", 44.50190933209334),
+    ("007", ".", 7.0), ("12", ",", 12.0), ("1" * 400, ".", None), ("12.5", ",", None),
+])
+def test_read_number_of_plain_digits(body, decimal, number):
+    from cvp_xl.xlsx.typed_text import read_number
+
+    assert read_number(body, decimal) == number
 
 
 # -- workbooks -----------------------------------------------------------------------------------

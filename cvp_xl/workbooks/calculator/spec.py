@@ -48,7 +48,9 @@ import hashlib
 import math
 import numbers
 import re
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cvp_xl.errors import CvpError, SpecError
@@ -335,8 +337,6 @@ def load_spec(path: str | Path) -> Spec:
     p = Path(path)
     spec = parse_spec(yaml_safe.read_text(p, MAX_SPEC_BYTES), str(p))
     if spec.branding.logo:
-        from dataclasses import replace
-
         image = _logo(p, spec.branding)
         spec = replace(spec, branding=replace(spec.branding, logo_image=image))
     return spec
@@ -379,6 +379,14 @@ def _logo(spec_path: Path, branding: Branding) -> bytes:
     return data
 
 
+#: Specs parsed lately, by the sha256 of their text (a batch of returned calculators names a
+#: few specs; each is parsed once per process).  A spec is immutable: the same object serves
+#: every caller, with its own ``path``.
+_PARSED: OrderedDict[str, Spec] = OrderedDict()
+_PARSED_KEEP = 16
+_PARSED_LOCK = threading.Lock()
+
+
 def parse_spec(text: str, path: str = "<spec>") -> Spec:
     """Validate a calculator spec given as YAML text (``path`` is used in messages).
 
@@ -386,7 +394,27 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
     aliases, plain text, text that fits a cell); each of its lines must fit a cell too (the
     About sheet keeps the spec line by line), and names and units are at most
     :data:`MAX_NAME` characters.
+
+    The last 16 specs parsed are kept by the sha256 of their text: a text parsed before
+    gives the same spec again (with this ``path``) without being parsed again.  A text that
+    is refused is not kept: it is refused again, naming this ``path``.
     """
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with _PARSED_LOCK:
+        spec = _PARSED.get(key)
+        if spec is not None:
+            _PARSED.move_to_end(key)
+    if spec is None:
+        spec = _parse_spec(text, path)
+        with _PARSED_LOCK:
+            _PARSED[key] = spec
+            while len(_PARSED) > _PARSED_KEEP:
+                _PARSED.popitem(last=False)
+    return spec if spec.path == path else replace(spec, path=path)
+
+
+def _parse_spec(text: str, path: str) -> Spec:
+    """:func:`parse_spec` without its cache."""
     data = yaml_safe.load(text, path, _Loader, MAX_SPEC_BYTES)
     for number, line in enumerate(text.splitlines(), start=1):
         if len(line) > MAX_TEXT:
