@@ -336,9 +336,10 @@ def _properties(job: dict) -> dict[str, str]:
 def _build_chunk(spec: Spec, jobs: list[dict]) -> list[dict]:
     """Build new calculators (runs in a worker); one outcome per job.
 
-    Each file is the one ``build`` writes, stamped into the parts of the first file of its
-    shape (:mod:`cvp_xl.workbooks.calculator.stamp`; the worker keeps its templates from one
-    chunk to the next).
+    Each file is the one ``build`` writes: the customer's values patched into the parts of
+    the first file of its shape, the builder run once per shape
+    (:mod:`cvp_xl.workbooks.calculator.stamp`; the worker keeps its templates from one chunk
+    to the next).
     """
     from cvp_xl.workbooks.calculator.stamp import stamper
 

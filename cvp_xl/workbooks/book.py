@@ -51,12 +51,18 @@ class Book:
     def __init__(self, wb: Workbook | None = None):
         self.wb = wb if wb is not None else Workbook()
         self.values: dict[tuple[str, str], object] = {}
+        #: where the value of a cell that differs from one customer to the next comes from
+        #: (``(sheet, "A1") -> key``), for writers that patch a template
+        #: (:mod:`cvp_xl.workbooks.calculator.stamp`); nothing is saved from it
+        self.keys: dict[tuple[str, str], tuple] = {}
 
     def formula(self, cell, formula: str, value, number_format: str | None = None,
-                bold: bool = False) -> None:
+                bold: bool = False, key: tuple | None = None) -> None:
         """A formula cell (locked, as every cell is by default) and the value Python computed.
 
-        ``value`` is a number, text, a bool, None (an empty result) or an ``ErrorValue``.
+        ``value`` is a number, text, a bool, None (an empty result) or an ``ErrorValue``;
+        ``key`` names where the value comes from when it differs from one customer to the
+        next (see :meth:`keyed`).
         """
         if not isinstance(formula, str) or not formula.startswith("="):
             raise ValueError(f"{cell.coordinate}: not a formula: {formula!r}")
@@ -66,6 +72,13 @@ class Book:
         if bold:
             cell.font = style.BOLD
         self.values[(cell.parent.title, cell.coordinate)] = value
+        if key is not None:
+            self.keys[(cell.parent.title, cell.coordinate)] = key
+
+    def keyed(self, cell, key: tuple) -> None:
+        """Name where the value of ``cell`` comes from, ``(source, *arguments)``: an input's
+        base, a result, the customer's name ... (the value itself is written as before)."""
+        self.keys[(cell.parent.title, cell.coordinate)] = key
 
     @staticmethod
     def input(cell, value, number_format: str | None = None) -> None:

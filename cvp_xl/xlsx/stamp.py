@@ -28,15 +28,23 @@ not cover (column widths, page setup, data validations, the workbook part) the c
 by writing a workbook both ways and comparing (:func:`differences`), as
 :class:`cvp_xl.workbooks.calculator.stamp.Stamper` does for the first two files of every
 shape.
+
+For a writer that patches a template's parts without any openpyxl workbook (the keyed path of
+the calculator's stamper): :func:`cut_cells` cuts a worksheet part around chosen cells,
+:func:`cell_xml` writes one cell again as :func:`_rows` would, :func:`deflate` compresses a
+part whose long shared runs were compressed once (:func:`precompress`), and
+:func:`write_parts` writes the file with those parts, every other part copied.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import BinaryIO
@@ -47,9 +55,25 @@ from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.xml.functions import tostring
 
-from cvp_xl.xlsx.cached import _copy_zip, _encode_values, _worksheet_parts
+from cvp_xl.errors import WorkbookError
+from cvp_xl.xlsx.cached import (
+    _CENTRAL,
+    _CENTRAL_SIG,
+    _END,
+    _END_SIG,
+    _LOCAL,
+    _LOCAL_SIG,
+    _copy_bytes,
+    _copy_zip,
+    _dos_time,
+    _encode,
+    _encode_values,
+    _strip_zip64,
+    _worksheet_parts,
+)
 
-__all__ = ["Template", "ShapeChanged", "shape", "differences", "CORE", "CUSTOM", "STYLES"]
+__all__ = ["Template", "ShapeChanged", "shape", "differences", "CORE", "CUSTOM", "STYLES",
+           "cell_xml", "cut_cells", "Deflated", "deflate", "precompress", "write_parts"]
 
 CORE, CUSTOM, STYLES = "docProps/core.xml", "docProps/custom.xml", "xl/styles.xml"
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -234,6 +258,94 @@ def _rows(ws, cached: dict) -> tuple[str, bool]:
     return text.replace("\0", "></c>").replace("\1", "></row>"), False
 
 
+def cell_xml(ref: str, style: str | None, value, formula: str | None = None,
+             canonical: bool = True, text: bool = False) -> str:
+    """One ``<c>`` element as :func:`_rows` writes it (see there), for a writer that patches
+    a template's sheet cell by cell.
+
+    ``style`` is the cell's ``s`` attribute (None: an unstyled cell); ``formula`` the
+    formula's text without its ``=`` (``value`` then being its cached value, as
+    :func:`~cvp_xl.xlsx.cached.write_cached_values` writes it); ``canonical`` whether the
+    sheet holds formulas (lxml's writing of empty elements); ``text`` whether an empty
+    ``value`` is an empty text (``set_text``), not an empty number cell.
+
+    Raises
+    ------
+    ShapeChanged
+        An unstyled empty cell (openpyxl writes no element: the rows would change).
+    ValueError
+        A cached value cannot be written (:func:`~cvp_xl.xlsx.cached.write_cached_values`).
+
+    Examples
+    --------
+    >>> cell_xml("B2", "3", "=1 & <2>")
+    '<c r="B2" s="3" t="inlineStr"><is><t>=1 &amp; &lt;2&gt;</t></is></c>'
+    >>> cell_xml("A1", None, 2.5, formula="B1*2")
+    '<c r="A1"><f>B1*2</f><v>2.5</v></c>'
+    """
+    head = f'<c r="{ref}" s="{style}"' if style is not None else f'<c r="{ref}"'
+    if formula is not None:
+        t, v = _encode(ref, value)
+        f = _formula_text(formula)
+        if v is None:
+            return f"{head}><f>{f}</f></c>"
+        if t is None:
+            return f"{head}><f>{f}</f><v>{_text(v)}</v></c>"
+        return f'{head} t="{t}"><f>{f}</f><v>{_text(v)}</v></c>'
+    if value is None or value == "":
+        if style is None:
+            raise ShapeChanged(f"{ref}: an empty cell without a style is not written")
+        end = "/>" if canonical else "></c>"
+        return f'{head} t="{"inlineStr" if text or value == "" else "n"}"{end}'
+    if isinstance(value, str):
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'{head} t="inlineStr"><is><t{space}>{_text(value)}</t></is></c>'
+    kind = "b" if isinstance(value, bool) else "n"
+    return f'{head} t="{kind}"><v>{_text(safe_string(value))}</v></c>'
+
+
+@functools.lru_cache(maxsize=8192)
+def _formula_text(formula: str) -> str:
+    """A formula escaped (the same formulas come back in every file of a template)."""
+    return _text(formula)
+
+
+_CELL_START = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"')
+_STYLE = re.compile(rb' s="([0-9]+)"')
+
+
+def cut_cells(xml: bytes, refs) -> tuple[list[bytes], list[tuple[str, str | None]]]:
+    """A worksheet part cut around the ``<c>`` elements of the cells ``refs``: the pieces
+    between them, and each cut cell's reference and ``s`` attribute, in the order of the part
+    (``pieces[0] + cell 0 + pieces[1] + ...`` is the part again).
+
+    Raises
+    ------
+    ShapeChanged
+        A cell of ``refs`` is not in the part.
+
+    >>> cut_cells(b'<row r="1"><c r="A1" s="2"><v>1</v></c><c r="B1"/></row>', ["B1"])
+    ([b'<row r="1"><c r="A1" s="2"><v>1</v></c>', b'</row>'], [('B1', None)])
+    """
+    wanted = set(refs)
+    pieces, cells, last = [], [], 0
+    for m in _CELL_START.finditer(xml):
+        ref = m.group(1).decode("ascii")
+        if ref not in wanted:
+            continue
+        tag_end = xml.index(b">", m.end())
+        end = tag_end + 1 if xml[tag_end - 1:tag_end] == b"/" else xml.index(b"</c>", tag_end) + 4
+        style = _STYLE.search(xml, m.end(), tag_end)
+        pieces.append(xml[last:m.start()])
+        cells.append((ref, style.group(1).decode("ascii") if style else None))
+        last = end
+        wanted.discard(ref)
+    if wanted:
+        raise ShapeChanged(f"no cell {sorted(wanted)[0]} where the template has one")
+    pieces.append(xml[last:])
+    return pieces, cells
+
+
 def _register_dxfs(ws) -> None:
     """What openpyxl's writer does for conditional formats before the styles are written."""
     empty = DifferentialStyle()
@@ -357,6 +469,125 @@ class Template:
         new = self.parts(wb, values)
         raw = io.BytesIO(self.data)  # a reader of its own: threads may share a template
         _copy_zip(self.name, self._archive, raw, out, lambda info: new.get(info.filename))
+
+
+# -- parts compressed in pieces ---------------------------------------------------------------
+
+
+class Deflated:
+    """A part already compressed (raw deflate), with the CRC-32 and size of its bytes."""
+
+    __slots__ = ("payload", "crc", "size")
+
+    def __init__(self, payload: bytes, crc: int, size: int):
+        self.payload, self.crc, self.size = payload, crc, size
+
+
+def _compressor():
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+
+
+def precompress(data: bytes) -> bytes:
+    """``data`` deflated on its own and ended by a full flush (byte-aligned, nothing after it
+    refers back into it): a piece :func:`deflate` can put into any stream as it is."""
+    c = _compressor()
+    return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
+
+
+def deflate(segments) -> Deflated:
+    """One part from its ``segments``, ``(bytes, precompressed or None)`` in order: the
+    pieces given compressed (:func:`precompress`, those a template shares with every file)
+    go in as they are, the others are compressed here, each run after a full flush so that
+    nothing refers back across a piece put in.  The stream inflates to the segments' bytes
+    joined (as any deflate stream made of complete blocks does).
+
+    >>> import zlib
+    >>> part = deflate([(b"<a>" * 50, None), (b"<b/>" * 80, precompress(b"<b/>" * 80)),
+    ...                 (b"x", None)])
+    >>> zlib.decompress(part.payload, -15) == b"<a>" * 50 + b"<b/>" * 80 + b"x"
+    True
+    >>> part.crc == zlib.crc32(b"<a>" * 50 + b"<b/>" * 80 + b"x"), part.size
+    (True, 471)
+    """
+    c = _compressor()
+    out, pending, crc, size = [], [], 0, 0
+    for data, pre in segments:
+        crc = zlib.crc32(data, crc)
+        size += len(data)
+        if pre is None:
+            pending.append(data)
+            continue
+        if pending:
+            out.append(c.compress(b"".join(pending)))
+            pending = []
+        out.append(c.flush(zlib.Z_FULL_FLUSH))
+        out.append(pre)
+    out.append(c.compress(b"".join(pending)))
+    out.append(c.flush())
+    return Deflated(b"".join(out), crc, size)
+
+
+def write_parts(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO,
+                new: Mapping[str, bytes | Deflated]) -> None:
+    """Write ``archive`` to ``out`` as :func:`~cvp_xl.xlsx.cached._copy_zip` does, the
+    members named in ``new`` replaced by its bytes (compressed here) or its
+    :class:`Deflated` part (written as it is); every other member copied compressed."""
+    central = []
+    for info in archive.infolist():
+        offset = out.tell()
+        part = new.get(info.filename)
+        if part is None:
+            raw.seek(info.header_offset)
+            header = raw.read(_LOCAL.size)
+            if len(header) != _LOCAL.size or _LOCAL.unpack(header)[0] != _LOCAL_SIG:
+                raise WorkbookError(f"{name}: not a valid .xlsx file: member "
+                                    f"{info.filename!r} is corrupt or truncated")
+            name_len, extra_len = _LOCAL.unpack(header)[9:11]
+            local_extra = raw.read(name_len + extra_len)[name_len:]
+            method, crc = info.compress_type, info.CRC
+            csize, usize = info.compress_size, info.file_size
+            payload = None
+        else:
+            if info.compress_type != zipfile.ZIP_DEFLATED:
+                raise ShapeChanged(f"{name}: {info.filename} is not deflated")
+            if not isinstance(part, Deflated):
+                part = deflate([(part, None)])
+            local_extra = info.extra
+            method, crc, usize, payload = zipfile.ZIP_DEFLATED, part.crc, part.size, part.payload
+            csize = len(payload)
+        filename = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        local_extra = _strip_zip64(local_extra)
+        central_extra = _strip_zip64(info.extra)
+        flags = info.flag_bits & ~0x08  # sizes are in the local header: no data descriptor
+        if payload is not None:
+            flags &= ~0x06  # compression-level hint bits: default level
+        dos_time, dos_date = _dos_time(info.date_time)
+        if max(offset, csize, usize) > 0xFFFFFFFF or len(central) >= 0xFFFF:
+            raise WorkbookError(f"{name}: too large to rewrite (zip64 is not supported)")
+        shared = (info.extract_version, flags, method, dos_time, dos_date, crc, csize, usize,
+                  len(filename))
+        out.write(_LOCAL.pack(_LOCAL_SIG, *shared, len(local_extra)))
+        out.write(filename)
+        out.write(local_extra)
+        if payload is None:
+            _copy_bytes(name, info, raw, out, csize)
+        else:
+            out.write(payload)
+        central.append(
+            _CENTRAL.pack(_CENTRAL_SIG, info.create_version | info.create_system << 8, *shared,
+                          len(central_extra), len(info.comment), 0, info.internal_attr,
+                          info.external_attr, offset)
+            + filename + central_extra + info.comment
+        )
+    start = out.tell()
+    for record in central:
+        out.write(record)
+    size = out.tell() - start
+    if start > 0xFFFFFFFF:
+        raise WorkbookError(f"{name}: too large to rewrite (zip64 is not supported)")
+    comment = archive.comment[:0xFFFF]
+    out.write(_END.pack(_END_SIG, 0, 0, len(central), len(central), size, start, len(comment)))
+    out.write(comment)
 
 
 def differences(a: bytes, b: bytes) -> list[str]:

@@ -1,14 +1,23 @@
 """The stamping writer of batch: a stamped calculator is the builder's calculator.
 
 For every example spec and the four scenarios, a :class:`Stamper` writes the calculator of a
-first customer (the template: the builder's own file) and then *stamps* the calculator of a
-second customer (other figures, other number formats, a name that looks like a formula and
-holds XML's special characters) into the template's parts.  The builder writes the second
-customer's calculator too, with the same arguments and time.  The two files must be the
-same: part by part (uncompressed, the times of ``docProps/core.xml`` left out), cell by cell
-as openpyxl reads them (value, formula, cached value, style, number format, protection),
-with the same validations, defined names, merged cells, charts and drawings; and LibreOffice
-recomputes the values the stamped file carries.
+first customer (the template: the builder's own file) and then writes the calculator of a
+second customer (other figures, a name that looks like a formula and holds XML's special
+characters) from the template, in each of its two ways:
+
+- *stamped* (``keyed=False``, and for calculators with inputs carried over): the builder lays
+  out the second workbook and it is stamped into the template's parts; the second customer's
+  figures need other number formats than the template's;
+- *patched* (the keyed path, batch's default): the builder does not run for the second
+  customer; its values, computed from the model, are patched into the template of its shape
+  (the first customer has other figures of the same number formats, another name, the Base
+  scenario).
+
+The builder writes the second customer's calculator too, with the same arguments and time.
+The two files must be the same: part by part (uncompressed, the times of
+``docProps/core.xml`` left out), cell by cell as openpyxl reads them (value, formula, cached
+value, style, number format, protection), with the same validations, defined names, merged
+cells, charts and drawings; and LibreOffice recomputes the values the written file carries.
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ from openpyxl.xml.functions import tostring
 from cvp_xl.errors import ErrorValue
 from cvp_xl.workbooks import example
 from cvp_xl.workbooks.book import Book
-from cvp_xl.workbooks.calculator import digests, load_spec
+from cvp_xl.workbooks.calculator import digests, load_spec, model
 from cvp_xl.workbooks.calculator.builder import build
+from cvp_xl.workbooks.calculator.inputs_sheet import input_formats
 from cvp_xl.workbooks.calculator.spec import SCENARIOS
 from cvp_xl.workbooks.calculator.stamp import Stamper
 from cvp_xl.xlsx.stamp import ShapeChanged, Template, differences
@@ -37,6 +47,8 @@ from cvp_xl.xlsx.stamp import ShapeChanged, Template, differences
 SPECS = sorted(example("calculators").glob("*.yaml"))
 CASES = [(p, s) for p in SPECS for s in SCENARIOS]
 IDS = [f"{p.stem}-{s}" for p, s in CASES]
+WAYS = [(w, p, s) for w in ("stamped", "patched") for p, s in CASES]
+WAY_IDS = [f"{w}-{p.stem}-{s}" for w, p, s in WAYS]
 BUILT_AT = dt.datetime(2026, 3, 4, 5, 6, 7)
 #: A name as a CRM exports it: a leading "=" (text, never a formula), XML's special
 #: characters, letters outside ASCII, and spaces at the end (kept, xml:space="preserve").
@@ -56,7 +68,8 @@ def files(tmp_path_factory):
     found = {}
     for path, scenario in CASES:
         spec = load_spec(path)
-        stamper = Stamper(spec, verify=1)  # the second file is stamped, not written twice
+        # the second file is stamped, not written twice
+        stamper = Stamper(spec, verify=1, keyed=False)
         stamper.build(out / f"{path.stem}-{scenario}-template.xlsx", customer="Template Co",
                       scenario=scenario, built_at=BUILT_AT)
         kwargs = {"given": _second(spec), "customer": NAME, "scenario": scenario,
@@ -69,6 +82,47 @@ def files(tmp_path_factory):
     return found
 
 
+def _same_formats(spec) -> dict:
+    """Figures of the first customer of the patched files: other than the second's, with the
+    same number formats (the same shape): the first of 61%, 43%, 29%, 53% of the way from low
+    to high, rounded to 3 decimals, whose formats are the second's."""
+    def formats(given):
+        return input_formats(spec, model.input_values(spec, "Base", given))
+
+    for share in (0.61, 0.43, 0.29, 0.53):
+        given = {i.name: round(i.low + share * (i.high - i.low), 3) for i in spec.inputs}
+        if formats(given) == formats(_second(spec)):
+            return given
+    raise AssertionError(f"{spec.path}: no figures with the second customer's formats")
+
+
+@pytest.fixture(scope="module")
+def patched(tmp_path_factory):
+    """As ``files``, the second file written by the keyed path (patched, no builder)."""
+    out = tmp_path_factory.mktemp("patched")
+    found = {}
+    for path, scenario in CASES:
+        spec = load_spec(path)
+        stamper = Stamper(spec, verify=1)  # the template proved; the second file patched
+        stamper.build(out / f"{path.stem}-{scenario}-template.xlsx", customer="+Template & Co",
+                      given=_same_formats(spec), built_at=BUILT_AT)
+        kwargs = {"given": _second(spec), "customer": NAME, "scenario": scenario,
+                  "built_at": BUILT_AT, "properties": {"cvp-xl-customer-id": "C-0002"}}
+        written = out / f"{path.stem}-{scenario}-patched.xlsx"  # LibreOffice: its own name
+        stamper.build(written, **kwargs)
+        built = out / f"{path.stem}-{scenario}-built.xlsx"
+        build(spec, built, **kwargs)
+        found[(path, scenario)] = (spec, written, built, stamper)
+    return found
+
+
+@pytest.fixture(scope="module")
+def written(files, patched):
+    """Both ways: {(way, spec path, scenario): (spec, file written, builder's file, stamper)}."""
+    return {**{("stamped", *k): v for k, v in files.items()},
+            **{("patched", *k): v for k, v in patched.items()}}
+
+
 @pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
 def test_the_second_file_is_stamped_and_is_the_builders_part_by_part(path, scenario, files):
     _, stamped, built, stamper = files[(path, scenario)]
@@ -79,6 +133,13 @@ def test_the_second_file_is_stamped_and_is_the_builders_part_by_part(path, scena
     template = stamped.with_name(f"{path.stem}-{scenario}-template.xlsx")
     with zipfile.ZipFile(template) as a, zipfile.ZipFile(stamped) as b:
         assert a.read("xl/styles.xml") != b.read("xl/styles.xml")
+
+
+@pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
+def test_the_second_file_is_patched_and_is_the_builders_part_by_part(path, scenario, patched):
+    _, written, built, stamper = patched[(path, scenario)]
+    assert (stamper.built, stamper.patched, stamper.stamped, stamper.notes) == (1, 1, 0, [])
+    assert differences(written.read_bytes(), built.read_bytes()) == []
 
 
 def _style(obj) -> bytes:
@@ -121,9 +182,9 @@ def _sheets(path: Path) -> dict:
     return out
 
 
-@pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
-def test_cell_by_cell_with_validations_protection_and_names(path, scenario, files):
-    _, stamped, built, _ = files[(path, scenario)]
+@pytest.mark.parametrize("way,path,scenario", WAYS, ids=WAY_IDS)
+def test_cell_by_cell_with_validations_protection_and_names(way, path, scenario, written):
+    _, stamped, built, _ = written[(way, path, scenario)]
     mine, theirs = _cells(stamped), _cells(built)
     assert len(mine) > 500
     assert {k: v for k, v in mine.items() if theirs.get(k) != v} == {}
@@ -131,9 +192,9 @@ def test_cell_by_cell_with_validations_protection_and_names(path, scenario, file
     assert _sheets(stamped) == _sheets(built)
 
 
-@pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
-def test_charts_and_drawings_byte_for_byte(path, scenario, files):
-    _, stamped, built, _ = files[(path, scenario)]
+@pytest.mark.parametrize("way,path,scenario", WAYS, ids=WAY_IDS)
+def test_charts_and_drawings_byte_for_byte(way, path, scenario, written):
+    _, stamped, built, _ = written[(way, path, scenario)]
     with zipfile.ZipFile(stamped) as a, zipfile.ZipFile(built) as b:
         drawn = [n for n in b.namelist() if n.startswith(("xl/charts/", "xl/drawings/",
                                                           "xl/media/"))]
@@ -142,8 +203,9 @@ def test_charts_and_drawings_byte_for_byte(path, scenario, files):
         assert [n for n in drawn if a.read(n) != b.read(n)] == []
 
 
-def test_the_customers_name_stays_text_escaped_as_xml_requires(files):
-    spec, stamped, _, _ = files[(SPECS[0], "Base")]
+@pytest.mark.parametrize("way", ["stamped", "patched"])
+def test_the_customers_name_stays_text_escaped_as_xml_requires(way, written):
+    spec, stamped, _, _ = written[(way, SPECS[0], "Base")]
     cell = openpyxl.load_workbook(stamped)["Summary"]["B2"]
     assert (cell.value, cell.data_type) == (NAME, "s")
     with zipfile.ZipFile(stamped) as z:
@@ -154,10 +216,10 @@ def test_the_customers_name_stays_text_escaped_as_xml_requires(files):
 
 
 @pytest.fixture(scope="module")
-def libreoffice(files):
+def libreoffice(written):
     from cvp_xl.hosts.libreoffice import libreoffice_values_many
 
-    paths = [stamped for _, stamped, _, _ in files.values()]
+    paths = [stamped for _, stamped, _, _ in written.values()]
     return dict(zip(paths, libreoffice_values_many(paths)))
 
 
@@ -168,9 +230,9 @@ def _same(a, b) -> bool:
 
 
 @requires_libreoffice
-@pytest.mark.parametrize("path,scenario", CASES, ids=IDS)
-def test_libreoffice_recomputes_the_stamped_values(path, scenario, files, libreoffice):
-    _, stamped, _, _ = files[(path, scenario)]
+@pytest.mark.parametrize("way,path,scenario", WAYS, ids=WAY_IDS)
+def test_libreoffice_recomputes_the_stamped_values(way, path, scenario, written, libreoffice):
+    _, stamped, _, _ = written[(way, path, scenario)]
     lo = libreoffice[stamped]
     formulas = openpyxl.load_workbook(stamped)
     values = openpyxl.load_workbook(stamped, data_only=True)
@@ -186,7 +248,8 @@ def test_libreoffice_recomputes_the_stamped_values(path, scenario, files, libreo
 
 def test_the_first_two_files_of_a_shape_are_proved_then_stamped(tmp_path):
     spec = load_spec(SPECS[0])
-    stamper = Stamper(spec)  # verify=2: the template, and the next file written both ways
+    # verify=2: the template, and the next file written both ways
+    stamper = Stamper(spec, keyed=False)
     for k in range(3):
         stamper.build(tmp_path / f"{k}.xlsx", customer=f"Customer {k}", built_at=BUILT_AT,
                       given={i.name: i.base * (1 + k / 10) for i in spec.inputs[:1]})
@@ -201,7 +264,7 @@ def test_the_first_two_files_of_a_shape_are_proved_then_stamped(tmp_path):
 
 def test_a_calculator_of_another_shape_gets_its_own_template(tmp_path):
     spec = load_spec(SPECS[0])
-    stamper = Stamper(spec, verify=1)
+    stamper = Stamper(spec, verify=1, keyed=False)
     carried = [{"input": "Old input", "unit": "USD", "base": 1.0, "low": 0.5, "high": 2.0,
                 "source": "an earlier spec"}]
     stamper.build(tmp_path / "a.xlsx", customer="A", built_at=BUILT_AT)

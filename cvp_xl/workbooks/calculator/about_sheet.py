@@ -16,10 +16,13 @@ __all__ = ["about_sheet", "carried_sheet", "CARRIED_SHEET", "CARRIED_COLUMNS"]
 
 CARRIED_SHEET = "Carried over"
 CARRIED_COLUMNS = ("Input", "Unit", "Base", "Low", "High", "Source")
+_KEYS = {"Customer": ("customer",), "Built (UTC)": ("built",)}
 
 
 def about_sheet(spec, ws, built_at, customer, theme: Theme,
-                template_version: str, built_format: str) -> None:
+                template_version: str, built_format: str, book=None) -> None:
+    """The About sheet; ``book`` (a :class:`~cvp_xl.workbooks.book.Book`) is told which
+    cells are the customer's name and the time of the build."""
     rows = [
         ("Calculator", spec.name),
         ("Customer", customer or ""),
@@ -67,6 +70,8 @@ def about_sheet(spec, ws, built_at, customer, theme: Theme,
         ws.cell(r, 1).font = BOLD
         set_text(ws.cell(r, 2), text)
         ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        if book is not None and label in _KEYS:
+            book.keyed(ws.cell(r, 2), _KEYS[label])
     start = len(rows) + 5
     set_text(ws.cell(start - 1, 1), "The spec this calculator was built from")
     ws.cell(start - 1, 1).font = BOLD

@@ -162,7 +162,7 @@ def _workbook(spec, given, scenario, built_at, customer, results, sens, carried)
                     f"Summary!$B${layout.results['payback'][1:]}")
     sensitivity_sheet(spec, sensitivity, book, layout, sens, base.elements, formulas, theme,
                       formats)
-    about_sheet(spec, about, built_at, customer, theme, TEMPLATE_VERSION, BUILT_FORMAT)
+    about_sheet(spec, about, built_at, customer, theme, TEMPLATE_VERSION, BUILT_FORMAT, book)
     if carried:
         carried_sheet(wb.create_sheet(CARRIED_SHEET), carried, theme)
     for ws in wb.worksheets:

@@ -37,6 +37,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
@@ -46,7 +47,8 @@ from cvp_xl.xlsx.write import set_text
 
 __all__ = ["DIGEST_SHEET", "DIGEST_PROPERTY", "Entry", "SheetPrint", "Fingerprint",
            "fingerprint", "normalise_formula", "write_record", "read_record", "record_digest",
-           "cell_entry", "content_entry", "formula_text", "cells", "normalised"]
+           "cell_entry", "content_entry", "formula_text", "cells", "normalised",
+           "record_cells", "constant_entry", "formula_entry"]
 
 #: The hidden sheet that holds the record.
 DIGEST_SHEET = "Template digests"
@@ -84,10 +86,15 @@ class Fingerprint:
     sheets: dict[str, SheetPrint]
     build: dict = field(default_factory=dict)
 
-    def canonical(self) -> str:
-        """One text that changes when anything in the record changes."""
+    def canonical(self, known: Mapping[str, list[str]] | None = None) -> str:
+        """One text that changes when anything in the record changes.
+
+        ``known`` holds, for some sheets, the sorted texts of their entries (a writer that
+        patches a template keeps those of the sheets it does not change)."""
+        known = known or {}
         body = {"version": RECORD_VERSION, "build": self.build,
-                "sheets": [[name, sp.protected, sorted(e.text(r) for r, e in sp.cells.items())]
+                "sheets": [[name, sp.protected, known[name] if name in known else
+                            sorted(e.text(r) for r, e in sp.cells.items())]
                            for name, sp in self.sheets.items()]}
         return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                           default=str)
@@ -243,6 +250,19 @@ def _entry(kind: str, text: str, number_format: str) -> Entry:
                  _format_digest(number_format))
 
 
+def constant_entry(value, number_format: str) -> Entry | None:
+    """The entry of a locked cell holding ``value`` (not a formula), as :func:`fingerprint`
+    records it; None for an empty cell."""
+    if value is None or value == "":
+        return None
+    return _entry("v", _constant(value), number_format)
+
+
+def formula_entry(formula: str, number_format: str) -> Entry:
+    """The entry of a locked formula cell, as :func:`fingerprint` records it."""
+    return _entry("f", formula, number_format)
+
+
 def fingerprint(wb, build: dict | None = None) -> Fingerprint:
     """The print of every sheet of ``wb`` but the record's own sheet.
 
@@ -276,35 +296,53 @@ def fingerprint(wb, build: dict | None = None) -> Fingerprint:
     return Fingerprint(sheets, dict(build or {}))
 
 
-def record_digest(fp: Fingerprint) -> str:
-    """The digest kept in the document property: sha256 of the record's canonical text."""
-    return hashlib.sha256(fp.canonical().encode("utf-8")).hexdigest()
+def record_digest(fp: Fingerprint, known: Mapping[str, list[str]] | None = None) -> str:
+    """The digest kept in the document property: sha256 of the record's canonical text
+    (``known`` as in :meth:`Fingerprint.canonical`)."""
+    return hashlib.sha256(fp.canonical(known).encode("utf-8")).hexdigest()
 
 
 def _chunks(text: str) -> list[str]:
     return [text[k:k + _CHUNK] for k in range(0, len(text), _CHUNK)] or [""]
 
 
+def record_cells(fp: Fingerprint, known: Mapping[str, str] | None = None
+                 ) -> list[tuple[int, int, str]]:
+    """The texts of the record sheet, ``(row, column, text)`` in the order they are written
+    (:func:`write_record`; a writer that patches a template writes the same).  ``known``
+    holds, for some sheets, the text of their entries as written (see :func:`entries_text`).
+    """
+    known = known or {}
+    out = [(1, 1, "Digests of every formula and protected cell of this calculator as it "
+                  "was built. `cvp-xl check` compares the file with them. Do not edit."),
+           (2, 1, RECORD_VERSION)]
+    for c, title in enumerate(("Sheet", "Protected", "Cells"), start=1):
+        out.append((3, c, title))
+    r = 4
+    for name, sp in fp.sheets.items():
+        out.append((r, 1, name))
+        out.append((r, 2, "yes" if sp.protected else "no"))
+        text = known[name] if name in known else entries_text(sp)
+        for k, chunk in enumerate(_chunks(text), start=3):
+            out.append((r, k, chunk))
+        r += 1
+    out.append((r + 1, 1, "Build"))
+    payload = json.dumps(fp.build, sort_keys=True, ensure_ascii=False, default=str)
+    for k, chunk in enumerate(_chunks(payload), start=2):
+        out.append((r + 1, k, chunk))
+    return out
+
+
+def entries_text(sp: SheetPrint) -> str:
+    """A sheet's entries as the record sheet writes them."""
+    return " ".join(e.text(ref) for ref, e in sp.cells.items())
+
+
 def write_record(wb, fp: Fingerprint) -> str:
     """Add the hidden, protected record sheet to ``wb``; return the digest for the property."""
     ws = wb.create_sheet(DIGEST_SHEET)
-    set_text(ws["A1"], "Digests of every formula and protected cell of this calculator as it "
-                       "was built. `cvp-xl check` compares the file with them. Do not edit.")
-    set_text(ws["A2"], RECORD_VERSION)
-    for c, title in enumerate(("Sheet", "Protected", "Cells"), start=1):
-        set_text(ws.cell(3, c), title)
-    r = 4
-    for name, sp in fp.sheets.items():
-        set_text(ws.cell(r, 1), name)
-        set_text(ws.cell(r, 2), "yes" if sp.protected else "no")
-        text = " ".join(e.text(ref) for ref, e in sp.cells.items())
-        for k, chunk in enumerate(_chunks(text), start=3):
-            set_text(ws.cell(r, k), chunk)
-        r += 1
-    set_text(ws.cell(r + 1, 1), "Build")
-    payload = json.dumps(fp.build, sort_keys=True, ensure_ascii=False, default=str)
-    for k, chunk in enumerate(_chunks(payload), start=2):
-        set_text(ws.cell(r + 1, k), chunk)
+    for r, c, text in record_cells(fp):
+        set_text(ws.cell(r, c), text)
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
     return record_digest(fp)

@@ -85,12 +85,14 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
         low_col, high_col = ("E", "F") if lowers[i.name] else ("F", "E")
         book.formula(ws[f"C{r}"], f'=IF(Summary!$B$4="Low",{low_col}{r},'
                                   f'IF(Summary!$B$4="High",{high_col}{r},D{r}))',
-                     results.inputs[i.name], fmt)
+                     results.inputs[i.name], fmt, key=("input", i.name))
         input_cell(ws.cell(r, 4), float(base_inputs[i.name]), fmt)
         # a customer's own base outside the spec's range widens the range to include it
         base = float(base_inputs[i.name])
         input_cell(ws.cell(r, 5), min(i.low, base), fmt)
         input_cell(ws.cell(r, 6), max(i.high, base), fmt)
+        for col, end in ((4, "base"), (5, "low"), (6, "high")):
+            book.keyed(ws.cell(r, col), (end, i.name))
         if i.min is not None:
             ws.cell(r, 7, i.min).number_format = fmt
         if i.max is not None:

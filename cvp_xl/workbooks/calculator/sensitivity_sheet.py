@@ -27,12 +27,42 @@ from cvp_xl.workbooks.calculator.parts import (
 from cvp_xl.workbooks.style import BOLD, NOTE_FONT, excel_axes
 from cvp_xl.xlsx.write import set_text
 
-__all__ = ["sensitivity_sheet", "CHART_ROWS"]
+__all__ = ["sensitivity_sheet", "CHART_ROWS", "TABLE_FIRST_ROW", "block_rows", "table_row"]
 
 #: Rows the tornado chart takes below the table.
 CHART_ROWS = 18
 #: A table and chart longer than this many rows put the chart on a page of its own.
 PAGE_ROWS = 48
+#: The first row of the table (largest swing first).
+TABLE_FIRST_ROW = 6
+
+
+def block_rows(spec, sens) -> dict:
+    """The rows of each input's block of changes below the table (None: no element uses
+    it), where :func:`sensitivity_sheet` writes them."""
+    last = TABLE_FIRST_ROW - 1 + len(sens)
+    detail = last + 2 + CHART_ROWS + 2
+    r = detail + 1 + len(spec.elements) + 3  # the block's header, then its first row
+    blocks = {}
+    for s in sens:
+        n = len(s["elements"])
+        blocks[s["input"]] = (r, r + n - 1) if n else None
+        r += n
+    return blocks
+
+
+def table_row(r: int, s: dict, input_row: int, fmt: str, block, money: str) -> list[tuple]:
+    """The formula cells of row ``r`` of the table for the sensitivity row ``s``:
+    ``(column, formula, value, number format)``, in the order they are written."""
+    cells = [("B", f"=Inputs!$E${input_row}", s["low"], fmt),
+             ("C", f"=Inputs!$F${input_row}", s["high"], fmt)]
+    for col, side, value in (("D", "D", s["at_low"]), ("E", "E", s["at_high"])):
+        total = f"$D$3+SUM({side}{block[0]}:{side}{block[1]})" if block else "$D$3"
+        cells.append((col, guard(total), value, money))
+    cells += [("F", guard(f"ABS(E{r}-D{r})"), s["swing"], money),
+              ("G", guard(f"D{r}-$D$3"), s["at_low"] - s["base"], money),
+              ("H", guard(f"E{r}-$D$3"), s["at_high"] - s["base"], money)]
+    return cells
 
 
 def sensitivity_sheet(spec, ws, book, layout, sens, base_elements: dict, formulas: Formulas,
@@ -44,7 +74,7 @@ def sensitivity_sheet(spec, ws, book, layout, sens, base_elements: dict, formula
                        "(no conservative halving). Sorted by the swing at the built values.")
     set_text(ws["A3"], "Total value per year at base")
     ordered = sorted(sens, key=lambda s: -abs(s["swing"]))
-    last = 5 + len(ordered)
+    last = TABLE_FIRST_ROW - 1 + len(ordered)
     chart_at = last + 2
     detail = chart_at + CHART_ROWS + 2
 
@@ -62,49 +92,45 @@ def sensitivity_sheet(spec, ws, book, layout, sens, base_elements: dict, formula
         factor = f"Value!$F${layout.element_rows[el.name]}"
         formula = guard(f"({formulas.expr(el.name, 'D')})*{factor}")
         book.formula(ws[f"D{r}"], formulas.fits(formula, el.name, "Sensitivity"),
-                     base_elements[el.name], money)
+                     base_elements[el.name], money, key=("base_element", el.name))
     b_first, b_last = detail + 2, detail + 1 + len(spec.elements)
     book.formula(ws["D3"], guard(f"SUM(D{b_first}:D{b_last})"), sens[0]["base"] if sens else 0,
-                 money)
+                 money, key=("sens_base",))
     ws["D3"].font = BOLD
 
     # the change of each element that uses an input, grouped by input
     top = b_last + 2
     header(ws, top, ["Input moved", "Value element", "", "Change at low", "Change at high"],
            theme)
-    blocks, r = {}, top + 1
+    blocks, r = block_rows(spec, sens), top + 1
     for s in sens:
         name, start = s["input"], r
         for el_name, (low, high) in s["elements"].items():
             set_text(ws.cell(r, 1), name)
             set_text(ws.cell(r, 2), el_name)
             factor = f"Value!$F${layout.element_rows[el_name]}"
-            for col, moved_to, value in (("D", "E", low), ("E", "F", high)):
+            for side, (col, moved_to, value) in enumerate((("D", "E", low), ("E", "F", high))):
                 expr = formulas.moved(el_name, "D", name, moved_to)
                 formula = guard(f"({expr})*{factor}-$D${base_row[el_name]}")
                 book.formula(ws[f"{col}{r}"], formulas.fits(formula, el_name, "Sensitivity"),
-                             value, money)
+                             value, money, key=("sens_change", name, el_name, side))
             r += 1
-        blocks[name] = (start, r - 1) if r > start else None
+        if blocks[name] != ((start, r - 1) if r > start else None):
+            raise AssertionError(f"Sensitivity: the block of {name} is not where block_rows "
+                                 f"puts it")
 
     # the table, largest swing first
     header(ws, 5, ["Input", "Low", "High", "Total at low", "Total at high", "Swing",
                    "Low - base", "High - base"], theme)
     for k, s in enumerate(ordered):
-        r = 6 + k
+        r = TABLE_FIRST_ROW + k
         ir = layout.input_rows[s["input"]]
         set_text(ws.cell(r, 1), s["input"])
         # an explicit format: LibreOffice would give a General formula its source's format
         fmt = formats[s["input"]]
-        book.formula(ws[f"B{r}"], f"=Inputs!$E${ir}", s["low"], fmt)
-        book.formula(ws[f"C{r}"], f"=Inputs!$F${ir}", s["high"], fmt)
-        block = blocks[s["input"]]
-        for col, side, value in (("D", "D", s["at_low"]), ("E", "E", s["at_high"])):
-            total = f"$D$3+SUM({side}{block[0]}:{side}{block[1]})" if block else "$D$3"
-            book.formula(ws[f"{col}{r}"], guard(total), value, money)
-        book.formula(ws[f"F{r}"], guard(f"ABS(E{r}-D{r})"), s["swing"], money)
-        book.formula(ws[f"G{r}"], guard(f"D{r}-$D$3"), s["at_low"] - s["base"], money)
-        book.formula(ws[f"H{r}"], guard(f"E{r}-$D$3"), s["at_high"] - s["base"], money)
+        for col, formula, value, number_format in table_row(r, s, ir, fmt, blocks[s["input"]],
+                                                            money):
+            book.formula(ws[f"{col}{r}"], formula, value, number_format)
     _tornado(spec, ws, theme, last, chart_at)
     set_text(ws.cell(chart_at + CHART_ROWS, 1), "Bars: the change of the total value per year "
                                                 "with the input at its low and at its high.")

@@ -150,10 +150,12 @@ def summary_sheet(spec, ws, book, layout, results, scenario, customer, theme: Th
         ws["D4"].font = Font(italic=True, color="595959")
     set_text(ws["A2"], "Customer")
     set_text(ws["B2"], customer or "")
+    book.keyed(ws["B2"], ("customer",))
     set_text(ws["A4"], "Scenario (Base, Low, High, Conservative)")
     input_cell(ws["B4"], scenario)
     ws["B4"].value = scenario
     ws["B4"].data_type = "s"
+    book.keyed(ws["B4"], ("scenario",))
     dv = DataValidation(type="list", formula1='"' + ",".join(SCENARIOS) + '"', allow_blank=False,
                         showErrorMessage=True, error="Choose Base, Low, High or Conservative")
     dv.add("B4")
@@ -172,7 +174,8 @@ def summary_sheet(spec, ws, book, layout, results, scenario, customer, theme: Th
                  f'MATCH(1,Inputs!$L${p_first}:$L${p_last},0))))',
                  "All inputs OK")
     factor = CONSERVATIVE_FACTOR if scenario == "Conservative" else 1.0
-    book.formula(ws["B6"], f'=IF(B4="Conservative",{CONSERVATIVE_FACTOR},1)', factor)
+    book.formula(ws["B6"], f'=IF(B4="Conservative",{CONSERVATIVE_FACTOR},1)', factor,
+                 key=("factor",))
     for r in (6, 7):  # the model's, not the reader's
         ws.row_dimensions[r].hidden = True
     set_text(ws["A8"], "Horizon (years)")
@@ -189,15 +192,16 @@ def summary_sheet(spec, ws, book, layout, results, scenario, customer, theme: Th
     nb = spec.alternatives[results.next_best]
     book.formula(ws["A3"], f'={quoted(spec.offering.name + " vs ")}&IF($B$7,{refs["next_best"]}'
                            f'&" (the next best alternative)","the next best alternative")',
-                 f"{spec.offering.name} vs {nb.label} (the next best alternative)")
+                 f"{spec.offering.name} vs {nb.label} (the next best alternative)", key=("vs",))
     ws["A3"].font = Font(italic=True)
 
     # the value proposition in words
     _band(ws, 12, "The value proposition", theme)
     words = statement(spec, results, customer)
-    for r, formula, text in zip((13, 14), _statement_formulas(spec, plan, vplan, refs), words):
+    for k, (r, formula, text) in enumerate(zip((13, 14), _statement_formulas(spec, plan, vplan,
+                                                                              refs), words)):
         ws.merge_cells(f"A{r}:D{r}")
-        book.formula(ws[f"A{r}"], formula, text)
+        book.formula(ws[f"A{r}"], formula, text, key=("statement", k))
         ws[f"A{r}"].alignment = Alignment(wrap_text=True, vertical="top")
         ws[f"A{r}"].font = Font(size=12)
         ws.row_dimensions[r].height = 34
@@ -223,22 +227,24 @@ def _glance(spec, ws, book, layout, results, theme, refs, vplan, money) -> None:
     h = spec.horizon_years
     nb = spec.alternatives[results.next_best].label
     rows = [
-        ("Next best alternative", f"={refs['next_best']}", nb, None),
+        ("Next best alternative", f"={refs['next_best']}", nb, None, ("next_best",)),
         (f"Value differential vs the next best over {h} year{'s' * (h != 1)}",
-         f"={refs['differential']}", results.differential, money),
+         f"={refs['differential']}", results.differential, money, ("result", "differential")),
         ("Total value per year, all elements", f"={refs['total_per_year']}",
-         results.total_per_year, money),
+         results.total_per_year, money, ("result", "total_per_year")),
     ]
-    for k, (label, formula, value, fmt) in enumerate(rows):
+    for k, (label, formula, value, fmt, key) in enumerate(rows):
         set_text(ws.cell(g + k, 1), label)
-        book.formula(ws.cell(g + k, 2), formula, value, fmt)
+        book.formula(ws.cell(g + k, 2), formula, value, fmt, key=key)
     ws.cell(g + 1, 2).font = Font(bold=True, size=12)
     r = g + len(rows)
     roi, note = refs["roi"], refs["roi_note"]
     shown = results.roi_note if math.isnan(results.roi) else results.roi
     set_text(ws.cell(r, 1), "ROI on the extra spend (net gain / extra cost)")
-    book.formula(ws[f"B{r}"], f"=IF(ISNUMBER({roi}),{roi},{note})", shown, '0.0"x"')
-    book.formula(ws[f"C{r}"], f"=IF(ISNUMBER({roi}),{roi},{note})", shown, "#,##0%")
+    book.formula(ws[f"B{r}"], f"=IF(ISNUMBER({roi}),{roi},{note})", shown, '0.0"x"',
+                 key=("roi_shown",))
+    book.formula(ws[f"C{r}"], f"=IF(ISNUMBER({roi}),{roi},{note})", shown, "#,##0%",
+                 key=("roi_shown",))
     layout.results["roi_multiple"], layout.results["roi_percent"] = f"B{r}", f"C{r}"
     pb, pb_note = refs["payback"], refs["payback_note"]
     months = f"ROUND({pb}*12,1)"
@@ -246,11 +252,12 @@ def _glance(spec, ws, book, layout, results, theme, refs, vplan, money) -> None:
     book.formula(ws[f"B{r + 1}"], guard(
         f'IF(ISNUMBER({pb}),IF({pb}<2,{months}&IF({months}=1," month"," months"),'
         f'ROUND({pb},1)&" years"),{pb_note})'), payback_words(results.payback,
-                                                              results.payback_note))
+                                                              results.payback_note),
+        key=("payback_words",))
     layout.results["payback_words"] = f"B{r + 1}"
     set_text(ws.cell(r + 2, 1), "Cost of waiting: net value lost per month of delay")
     book.formula(ws[f"B{r + 2}"], guard(f"{vplan.yearly}/12"), results.cash_flows[1] / 12,
-                 money)
+                 money, key=("waiting",))
     layout.results["cost_of_waiting"] = f"B{r + 2}"
     for k in range(1, r - g + 3):  # amounts right; the name (first row) spills right
         ws.cell(g + k, 2).alignment = Alignment(horizontal="right")
@@ -325,12 +332,13 @@ def _backup(spec, ws, book, layout, results, plan: SummaryPlan, vplan: ValuePlan
         set_text(ws.cell(r, 1), el.name)
         set_text(ws.cell(r, 2), el.category)
         set_text(ws.cell(r, 3), "tangible" if el.tangible else "intangible")
-        book.formula(ws[f"D{r}"], f"=Value!G{vr}", results.elements[el.name], money)
+        book.formula(ws[f"D{r}"], f"=Value!G{vr}", results.elements[el.name], money,
+                     key=("element", el.name))
     e_first, e_last, t = plan.e_first, plan.total - 1, plan.total
     set_text(ws.cell(t, 1), "Total value per year")
     ws.cell(t, 1).font = BOLD
     book.formula(ws[f"D{t}"], guard(f"SUM(D{e_first}:D{e_last})"), results.total_per_year,
-                 money)
+                 money, key=("result", "total_per_year"))
     ws[f"D{t}"].font = BOLD
     layout.results["total_per_year"] = f"D{t}"
 
@@ -342,19 +350,21 @@ def _backup(spec, ws, book, layout, results, plan: SummaryPlan, vplan: ValuePlan
         pr = layout.price_rows[party.name]
         set_text(ws.cell(r, 1), party.label + (" (ours)" if k == 0 else ""))
         if k == 0:
-            book.formula(ws[f"B{r}"], guard(f"$B$8*D{t}"), results.value_s, money)
+            book.formula(ws[f"B{r}"], guard(f"$B$8*D{t}"), results.value_s, money,
+                         key=("result", "value_s"))
         elif party.kind != "competitor":  # model.evaluate: the cost of the problem, the
             # value lost until it is built (Inputs G and H)
             v = f"Inputs!$F${pr}"
             book.formula(ws[f"B{r}"], guard(f"$B$8*({v}-Inputs!$G${pr})-{v}*Inputs!$H${pr}/12"),
-                         results.alt_value[k - 1], money)
+                         results.alt_value[k - 1], money, key=("alt_value", k - 1))
         else:
             book.formula(ws[f"B{r}"], guard(f"$B$8*Inputs!$F${pr}"), results.alt_value[k - 1],
-                         money)
+                         money, key=("alt_value", k - 1))
         price = results.price_s if k == 0 else results.alt_price[k - 1]
-        book.formula(ws[f"C{r}"], guard(f"Inputs!$D${pr}+$B$8*Inputs!$E${pr}"), price, money)
+        book.formula(ws[f"C{r}"], guard(f"Inputs!$D${pr}+$B$8*Inputs!$E${pr}"), price, money,
+                     key=("price", k))
         incentive = results.incentive_s if k == 0 else results.alt_incentive[k - 1]
-        book.formula(ws[f"D{r}"], guard(f"B{r}-C{r}"), incentive, money)
+        book.formula(ws[f"D{r}"], guard(f"B{r}-C{r}"), incentive, money, key=("incentive", k))
     ours = a + 1
     alt_first, alt_last = a + 2, a + len(parties)
     alts = lambda col: f"${col}${alt_first}:${col}${alt_last}"  # noqa: E731
@@ -399,13 +409,15 @@ def _backup(spec, ws, book, layout, results, plan: SummaryPlan, vplan: ValuePlan
         if key == "payback":
             formula = guard(payback)
         set_text(ws.cell(r, 1), label)
-        book.formula(ws[refs[key]], formula.format(**refs), _number_or_empty(val), fmt)
+        book.formula(ws[refs[key]], formula.format(**refs), _number_or_empty(val), fmt,
+                     key=("key", key))
         if key != "next_best":  # a name spills right, over the empty cells beside it
             ws[refs[key]].alignment = Alignment(horizontal="right")
         layout.results[key] = refs[key]
         if key in notes:
             note, text = notes[key]
-            book.formula(ws[f"C{r}"], f"=IF($B$7,{note.format(**refs)},\"\")", text)
+            book.formula(ws[f"C{r}"], f"=IF($B$7,{note.format(**refs)},\"\")", text,
+                         key=("note", key))
             layout.results[f"{key}_note"] = f"C{r}"
     for key in ("differential", "incentive_s"):
         ws[refs[key]].font = BOLD

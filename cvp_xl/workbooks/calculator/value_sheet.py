@@ -116,11 +116,12 @@ def value_sheet(spec, ws, book, layout, results, formulas: Formulas, theme: Them
         formula = (f'=IF(AND({checks}),({formulas.expr(el.name, "C")})*F{r}*Summary!$B$6,'
                    f'"{CHECK_INPUTS}")')
         book.formula(ws[f"G{r}"], formulas.fits(formula, el.name, "Value"),
-                     results.elements[el.name], money)
+                     results.elements[el.name], money, key=("element", el.name))
         # favorable (above 0) ranked by value, the one listed first on a tie
         tie = f"+SUMPRODUCT((G${first}:G{r - 1}=G{r})*1)" if r > first else ""
         book.formula(ws[f"H{r}"], f'=IF(Summary!$B$7,IF(G{r}>0,1+SUMPRODUCT((G${first}:G${last}'
-                                  f'>G{r})*1){tie},""),"")', ranks[el.name], "0")
+                                  f'>G{r})*1){tie},""),"")', ranks[el.name], "0",
+                     key=("rank", el.name))
     # the resonating focus, which the Summary's statement names
     f0 = plan.focus
     set_text(ws.cell(f0 - 1, 1), "The resonating focus: the favorable points of difference "
@@ -134,9 +135,10 @@ def value_sheet(spec, ws, book, layout, results, formulas: Formulas, theme: Them
         set_text(ws.cell(r, 1), label)
         pick = f"MATCH({k + 1},{rank},0)"
         name, amount = chosen[k] if k < len(chosen) else ("", "")
-        book.formula(ws[f"B{r}"], f'=IF(COUNT({rank})>{k},INDEX({names},{pick}),"")', name)
+        book.formula(ws[f"B{r}"], f'=IF(COUNT({rank})>{k},INDEX({names},{pick}),"")', name,
+                     key=("focus_name", k))
         book.formula(ws[f"G{r}"], f'=IF(COUNT({rank})>{k},INDEX({values},{pick}),"")', amount,
-                     money)
+                     money, key=("focus_value", k))
     layout.results["focus"] = [f"Value!B{f0 + k}" for k in range(len(FOCUS_LABELS))]
     for col, w in WIDTHS.items():
         ws.column_dimensions[col].width = w
@@ -178,10 +180,10 @@ def cash_flow_block(spec, ws, book, layout, results, theme: Theme, plan: ValuePl
         r = y0 + y
         ws.cell(r, 1, y).number_format = "0"
         formula = outlay if y == 0 else yearly if y == 1 else f"=B{y0 + 1}"
-        book.formula(ws[f"B{r}"], formula, results.cash_flows[y], money)
+        book.formula(ws[f"B{r}"], formula, results.cash_flows[y], money, key=("flow", y))
         cumulative = cumulative + results.cash_flows[y]
         book.formula(ws[f"C{r}"], f"=B{r}" if y == 0 else guard(f"C{r - 1}+B{r}"), cumulative,
-                     money)
+                     money, key=("cumulative", y))
     layout.results["cash_flows"] = f"Value!B{y0}:B{y0 + h}"
     layout.results["cumulative"] = f"Value!C{y0}:C{y0 + h}"
     pr = plan.point
@@ -190,7 +192,7 @@ def cash_flow_block(spec, ws, book, layout, results, theme: Theme, plan: ValuePl
     years = results.payback
     point = ErrorValue("#N/A") if years != years else years  # NaN: no point (#N/A)
     book.formula(ws[f"B{pr}"], f"=IF(ISNUMBER({payback_ref}),{payback_ref},NA())", point,
-                 "0.00")
+                 "0.00", key=("payback_point",))
     ws.cell(pr, 3, 0).number_format = money
     layout.results["payback_point"] = f"Value!B{pr}:C{pr}"
 
