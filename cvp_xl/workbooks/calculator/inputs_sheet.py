@@ -25,9 +25,16 @@ from cvp_xl.workbooks.calculator.parts import (
     input_format,
     money_format,
     print_setup,
+    wrapped_height,
 )
-from cvp_xl.workbooks.style import BOLD
+from cvp_xl.workbooks.style import BOLD, WRAP
 from cvp_xl.xlsx.write import set_text
+
+#: Column widths (characters) of the Inputs sheet; the source (I) and the research methods (N)
+#: wrap within theirs.
+_WIDTHS = {"A": 40, "B": 14, "C": 12, "D": 13, "E": 13, "F": 13, "G": 9, "H": 9, "I": 36,
+           "J": 22, "K": 30, "L": 10}
+_EVIDENCE_WIDTHS = {"M": 13, "N": 30}
 
 __all__ = ["inputs_sheet", "INPUT_FIRST_ROW", "check_formula", "input_formats",
            "EVIDENCE_COLUMNS"]
@@ -97,10 +104,17 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
             ws.cell(r, 7, i.min).number_format = fmt
         if i.max is not None:
             ws.cell(r, 8, i.max).number_format = fmt
-        set_text(ws.cell(r, 9), i.source)
+        set_text(ws.cell(r, 9), i.source)  # wrapped: research writes long provenance
+        ws.cell(r, 9).alignment = WRAP
+        lines = [(i.source, _WIDTHS["I"])]
         if i.evidence is not None:
             ws.cell(r, 13, i.evidence.n).number_format = "0"
             set_text(ws.cell(r, 14), i.evidence.methods_text)
+            ws.cell(r, 14).alignment = WRAP
+            lines.append((i.evidence.methods_text, _EVIDENCE_WIDTHS["N"]))
+        height = max(wrapped_height(text, width) for text, width in lines)
+        if height > 15:  # a row of one line keeps the default height
+            ws.row_dimensions[r].height = height
         book.formula(ws[f"J{r}"], check_formula(r, i.min, i.max), OK)
         book.formula(ws[f"K{r}"], f'=IF(J{r}="{OK}","",A{r}&": "&J{r})', "")
         book.formula(ws[f"L{r}"], f'=COUNTIF($J${first}:J{r},"<>{OK}")', 0)
@@ -160,17 +174,15 @@ def inputs_sheet(spec, ws, book, layout, results, base_inputs, lowers, theme: Th
         book.formula(ws[f"L{r}"], f'=COUNTIF($J${p0 + 1}:J{r},"<>{OK}")', 0)
     layout.results["inputs_range"] = (first, last)
     layout.results["prices_range"] = (p0 + 1, p0 + len(parties))
-    widths = {"A": 40, "B": 14, "C": 12, "D": 13, "E": 13, "F": 13, "G": 9, "H": 9, "I": 36,
-              "J": 22, "K": 30, "L": 10}
-    for col, w in widths.items():
+    for col, w in _WIDTHS.items():
         ws.column_dimensions[col].width = w
     ws.column_dimensions["K"].hidden = True
     ws.column_dimensions["L"].hidden = True
     if kinds:  # room for an amount and for "Problem cost per year" in two lines
         ws.column_dimensions["G"].width = ws.column_dimensions["H"].width = 12
     if evidence:
-        ws.column_dimensions["M"].width = 13
-        ws.column_dimensions["N"].width = 30
+        for col, w in _EVIDENCE_WIDTHS.items():
+            ws.column_dimensions[col].width = w
     ws.freeze_panes = f"B{INPUT_FIRST_ROW}"
     print_setup(ws, spec, theme, landscape=True, title_rows=f"{first - 1}:{first - 1}",
                 area=f"A1:{'N' if evidence else 'J'}{p0 + len(parties)}")

@@ -211,7 +211,7 @@ def cash_flow_block(spec, ws, book, layout, results, theme: Theme, plan: ValuePl
     colour = theme.series_colour()
     if colour:
         chart.series[0].graphicalProperties.solidFill = colour
-    chart.height, chart.width = 6.5, 16
+    chart.height, chart.width = 6.5, 24  # wide enough for the value axis labels side by side
     anchor = pr + 2
     excel_axes(chart)
     ws.add_chart(chart, f"A{anchor}")
