@@ -64,18 +64,35 @@ def _refuse(why: str) -> ByModel:
     return ByModel(None, why)
 
 
-def calculator_values(path: str | os.PathLike) -> ByModel:
+def calculator_values(path: str | os.PathLike, *, checked: bool = False) -> ByModel:
     """The values of every formula cell of the calculator at ``path``, by its model.
 
     Nothing is written.  See the module for when a file is computed here; ``why`` says why
     it is not (the general engine computes it then).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The workbook.
+    checked : bool
+        True when the caller has just passed ``path`` through
+        :func:`~cvp_xl.xlsx.safety.check_xlsx` (as :func:`cvp_xl.commands.recalc.compute`
+        does): it is not checked again.  False (the default): it is checked here, before
+        anything reads it; a file the check refuses is not computed here (``why`` gives the
+        check's message).
     """
     from cvp_xl.workbooks.calculator import builder, check, digests
+    from cvp_xl.xlsx.safety import check_xlsx
 
     from .carry import plan
     from .entered import read_calculator, read_properties
 
     path = Path(path)
+    if not checked:
+        try:
+            check_xlsx(path)
+        except CvpXlError as exc:
+            return _refuse(f"not a cvp-xl calculator ({exc})")
     if digests.DIGEST_PROPERTY not in read_properties(path):  # cheap: no workbook opened
         return _refuse(f"it carries no document property '{digests.DIGEST_PROPERTY}'")
     try:
@@ -86,7 +103,7 @@ def calculator_values(path: str | os.PathLike) -> ByModel:
     if size > _LARGEST:  # the engine's path reads a large file with its limits
         return _refuse(f"{size:,} bytes of XML, more than a calculator has")
     try:
-        calc = read_calculator(path, cells_only=True)
+        calc = read_calculator(path, cells_only=True, checked=True)  # checked above
     except CvpXlError as exc:
         return _refuse(f"not a cvp-xl calculator ({exc})")
     if calc.spec is None:
@@ -170,6 +187,8 @@ def _not_the_template(calc, rebuilt) -> str:
     if missing:
         return f"no sheet {missing[0]!r}"
     customer = calc.customer.cell
+    # what a constant's content_entry digest is made of (compared here without the digest)
+    constant = digests._constant  # noqa: SLF001
     for ws in calc.wb.worksheets:
         if ws.title == digests.DIGEST_SHEET:
             continue
@@ -188,7 +207,7 @@ def _not_the_template(calc, rebuilt) -> str:
                     return f"{where}: holds {describe(cell.value)}, not the entry " \
                            f"{describe(want[1].value)} it was read as"
             elif want is not None and where != customer and (
-                    digests.content_entry(cell).digest != digests.content_entry(want[1]).digest):
+                    constant(cell.value) != constant(want[1].value)):
                 return f"{where}: a protected value was changed"
         for ref, (formula, cell) in theirs.items():
             if ref not in mine and f"{ws.title}!{ref}" != customer:

@@ -368,11 +368,12 @@ def _sheet_states(path: Path) -> dict[str, str]:
             if el.tag.rsplit("}", 1)[-1] == "sheet" and el.get("name")}
 
 
-def _open_cells(path: Path):
+def _open_cells(path: Path, checked: bool = False):
     """The workbook's cells in an openpyxl workbook, read by :func:`read_contents`: values,
     formulas (``=`` and their text, an array formula as openpyxl holds it) and sheet states;
     no styles, comments, merged cells or validations.  A number is a number whatever its
-    number format (openpyxl reads a date-formatted one as a date)."""
+    number format (openpyxl reads a date-formatted one as a date).  ``checked``: the caller
+    has passed the file through :func:`check_xlsx` already."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
     from openpyxl.utils.cell import coordinate_to_tuple
@@ -380,7 +381,8 @@ def _open_cells(path: Path):
 
     from cvp_xl.xlsx.contents import read_contents
 
-    check_xlsx(path)
+    if not checked:
+        check_xlsx(path)
     contents = read_contents(path)
     try:
         states = _sheet_states(path)
@@ -415,7 +417,8 @@ def _open_cells(path: Path):
     return wb, _CachedValues(cached)
 
 
-def read_calculator(path: str | os.PathLike, *, cells_only: bool = False) -> Calculator:
+def read_calculator(path: str | os.PathLike, *, cells_only: bool = False,
+                    checked: bool = False) -> Calculator:
     """Read what a calculator holds, by name (see the module's description).
 
     Parameters
@@ -430,6 +433,11 @@ def read_calculator(path: str | os.PathLike, *, cells_only: bool = False) -> Cal
         General, every cell locked), comments, merged cells or validations, so
         :func:`person_cells` needs the full load; a number is a number whatever its number
         format; ``properties`` are read as text (:func:`read_properties`).
+    checked : bool
+        With ``cells_only``: the caller has just passed the file through
+        :func:`~cvp_xl.xlsx.safety.check_xlsx` before anything read it, so it is not checked
+        a second time (:func:`cvp_xl.commands.by_model.calculator_values`).  Without
+        ``cells_only`` the file is always checked (openpyxl reads more of it).
 
     Raises
     ------
@@ -438,7 +446,7 @@ def read_calculator(path: str | os.PathLike, *, cells_only: bool = False) -> Cal
         not a cvp-xl calculator (no sheet with the Inputs header, or no Summary).
     """
     path = Path(path)
-    wb, values = _open_cells(path) if cells_only else _open(path)
+    wb, values = _open_cells(path, checked) if cells_only else _open(path)
     titles, added = _roles(wb)
     if "inputs" not in titles or "summary" not in titles:
         raise WorkbookError(f"{path}: not a cvp-xl calculator (no sheet with an 'Input' and "

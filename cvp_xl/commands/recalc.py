@@ -117,7 +117,8 @@ class RecalcResult:
 
 
 def compute_by_model(path: str | os.PathLike, *, max_cells: int = MAX_CELLS,
-                     max_formulas: int = MAX_FORMULAS) -> RecalcResult | None:
+                     max_formulas: int = MAX_FORMULAS,
+                     checked: bool = False) -> RecalcResult | None:
     """A calculator cvp-xl built, computed by its own model; None for any other workbook.
 
     The file names its spec and template, carries its template record, and is that template
@@ -126,11 +127,13 @@ def compute_by_model(path: str | os.PathLike, *, max_cells: int = MAX_CELLS,
     A workbook that is not such a calculator, or one edited beyond its entries (a formula
     changed, a protected value changed, an input not valid), gives None: :func:`compute`
     then computes it with the formulas engine; so does a calculator past the limits (the
-    engine's path refuses it, saying which).
+    engine's path refuses it, saying which).  ``checked``: the caller has just passed the
+    file through :func:`~cvp_xl.xlsx.safety.check_xlsx` (it is checked once, before
+    anything reads it); False checks it here.
     """
     from .by_model import calculator_values
 
-    found = calculator_values(path)
+    found = calculator_values(path, checked=checked)
     if found.values is None or len(found.values) > max_formulas or found.cells > max_cells:
         return None
     return RecalcResult(path=Path(path), values=dict(found.values), written=dict(found.values),
@@ -161,7 +164,8 @@ def compute(
     path = Path(path)
     check_xlsx(path)
     if by_model and (result := compute_by_model(path, max_cells=max_cells,
-                                                 max_formulas=max_formulas)) is not None:
+                                                 max_formulas=max_formulas,
+                                                 checked=True)) is not None:
         return result
     contents = read_contents(path, max_cells=max_cells, max_formulas=max_formulas)
     try:

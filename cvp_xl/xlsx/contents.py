@@ -174,8 +174,22 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
+#: The local names of the element tags met (``{namespace}v`` -> ``v``), so that each is split
+#: once per process; bounded, since a hostile part may use any number of names.
+_LOCALS: dict[str, str] = {}
+#: The column numbers of the column letters met (``"AB"`` -> 28); bounded in the same way.
+_COLUMNS: dict[str, int] = {}
+_CACHED = 4096
+
+
 def _local(tag) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    try:
+        return _LOCALS[tag]
+    except (KeyError, TypeError):  # TypeError: a comment's or a PI's tag (a function)
+        local = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if isinstance(tag, str) and len(_LOCALS) < _CACHED:
+            _LOCALS[tag] = local
+        return local
 
 
 def _rid(el) -> str | None:
@@ -321,58 +335,53 @@ class _Reader:
     # -- one worksheet, streamed -----------------------------------------------------------
 
     def _read_sheet(self, sheet: Sheet, strings: list[str], date1904: bool) -> None:
+        """Stream one worksheet part: each row is handled whole when it ends.
+
+        Only the ends of ``row`` and ``autoFilter`` elements come back from the parser (its
+        tag filter, in C), so the elements inside a cell (``v``, ``f``, ``is``, ``t``) and
+        the sheet's other parts cost no Python call; a row's cells are then read in order,
+        an empty one (a styled cell: no value, no formula) with its reference checked and
+        nothing else.  Each row is cleared once read, so memory follows one row.
+        """
         shared: dict[str, tuple[str, str]] = {}
         where = f"{self.name}: not a valid .xlsx file: sheet {sheet.name!r}"
         row_number = 0
         with self.archive.open(sheet.part) as stream:
             context = etree.iterparse(
-                stream, events=("start", "end"), resolve_entities=False, no_network=True,
-                huge_tree=False, remove_comments=True, remove_pis=True)
-            col = 0
+                stream, events=("end",), tag=("{*}row", "{*}autoFilter"),
+                resolve_entities=False, no_network=True, huge_tree=False,
+                remove_comments=True, remove_pis=True)
             try:
-                for event, el in context:
-                    local = _local(el.tag)
-                    if event == "start":
-                        if local == "row":
-                            r = el.get("r")
-                            row_number = _row_number(r, where) if r else row_number + 1
-                            col = 0
-                            if el.get("hidden", "0").lower() in ("1", "true"):
-                                sheet.hidden_rows.add(row_number)
+                for _, el in context:
+                    if _local(el.tag) == "autoFilter":
+                        if _filtering(el):
+                            bounds = _bounds(el.get("ref"))
+                            if bounds:
+                                sheet.filtered.append(bounds)
                         continue
-                    if local == "c":
-                        col = self._cell(sheet, el, row_number, col, strings, shared, where,
-                                         date1904)
-                        el.clear(keep_tail=False)
-                    elif local == "row":
-                        el.clear(keep_tail=False)
-                        parent = el.getparent()
-                        if parent is not None:
-                            while el.getprevious() is not None:
-                                del parent[0]
-                    elif local == "autoFilter" and _filtering(el):
-                        bounds = _bounds(el.get("ref"))
-                        if bounds:
-                            sheet.filtered.append(bounds)
+                    r = el.get("r")
+                    row_number = _row_number(r, where) if r else row_number + 1
+                    if el.get("hidden", "0").lower() in ("1", "true"):
+                        sheet.hidden_rows.add(row_number)
+                    col = 0
+                    for c in el.iterchildren("{*}c"):
+                        if len(c):
+                            col = self._cell(sheet, c, row_number, col, strings, shared, where,
+                                             date1904)
+                        else:  # no value, no formula: only where the next cell is
+                            col = _column(c.get("r"), row_number, col, where)
+                    el.clear(keep_tail=False)
+                    parent = el.getparent()
+                    if parent is not None:
+                        while el.getprevious() is not None:
+                            del parent[0]
             except etree.XMLSyntaxError as exc:
                 raise WorkbookError(f"{where} is not well-formed XML ({exc})") from None
 
     def _cell(self, sheet, el, row_number, col, strings, shared, where, date1904) -> int:
         ref = el.get("r")
-        if ref is None:
-            col += 1
-            if row_number < 1 or col > MAX_COL:
-                raise WorkbookError(f"{where}: a cell without a reference lies outside the sheet")
-            ref = f"{column_letter(col)}{row_number}"
-        else:
-            m = _CELL_REF.fullmatch(ref)
-            try:
-                if m is None or int(m[2]) > MAX_ROW:
-                    raise ValueError
-                col = column_index(m[1])
-            except ValueError:
-                raise WorkbookError(f"{where}: {ref!r} is not a cell reference") from None
-            ref = ref.upper()
+        col = _column(ref, row_number, col, where)
+        ref = f"{column_letter(col)}{row_number}" if ref is None else ref.upper()
         f = v = inline = None
         for child in el:
             local = _local(child.tag)
@@ -383,7 +392,7 @@ class _Reader:
             elif local == "is":
                 inline = child
         kind = el.get("t", "n")
-        value = self._value(kind, v, inline, strings, f"{where}, cell {ref}", date1904)
+        value = self._value(kind, v, inline, strings, where, ref, date1904)
         if f is None:
             if value is None:
                 return col
@@ -426,10 +435,13 @@ class _Reader:
                     "formula limit; raise it with --max-formulas)")
 
     @staticmethod
-    def _value(kind, v, inline, strings, where, date1904):
+    def _value(kind, v, inline, strings, where, ref, date1904):
         if kind == "inlineStr":
             if inline is None:
                 return None
+            run = inline[0] if len(inline) == 1 else None
+            if run is not None and not len(run) and _local(run.tag) == "t":  # one plain run
+                return unescape_text(run.text or "")
             return unescape_text("".join(
                 t.text or "" for t in inline.iter()
                 if _local(t.tag) == "t" and _local(t.getparent().tag) != "rPh"))
@@ -441,12 +453,12 @@ class _Reader:
                 return strings[int(text)]
             except (ValueError, IndexError):
                 raise WorkbookError(
-                    f"{where}: shared string {text!r} does not exist") from None
+                    f"{where}, cell {ref}: shared string {text!r} does not exist") from None
         if kind == "str":
             return unescape_text(text)
         if kind == "b":
             if text.strip() not in ("0", "1"):
-                raise WorkbookError(f"{where}: {text!r} is not a TRUE/FALSE value")
+                raise WorkbookError(f"{where}, cell {ref}: {text!r} is not a TRUE/FALSE value")
             return text.strip() == "1"
         if kind == "e":
             code = text.strip().upper()
@@ -455,16 +467,39 @@ class _Reader:
             try:
                 moment = _dt.datetime.fromisoformat(text.strip())
             except ValueError:
-                raise WorkbookError(f"{where}: {text!r} is not a date") from None
+                raise WorkbookError(f"{where}, cell {ref}: {text!r} is not a date") from None
             return _serial(moment, date1904)
         try:
             number = float(text)
         except ValueError:
-            raise WorkbookError(f"{where}: stored value {text!r} is not a number") from None
+            raise WorkbookError(
+                f"{where}, cell {ref}: stored value {text!r} is not a number") from None
         if number.is_integer() and abs(number) < 2**53 and "." not in text and "E" not in \
                 text.upper():
             return int(number)
         return number
+
+
+def _column(ref: str | None, row_number: int, col: int, where: str) -> int:
+    """The column of a cell (``ref`` None: the one after ``col``), its reference checked."""
+    if ref is None:
+        col += 1
+        if row_number < 1 or col > MAX_COL:
+            raise WorkbookError(f"{where}: a cell without a reference lies outside the sheet")
+        return col
+    m = _CELL_REF.fullmatch(ref)
+    try:
+        if m is None or int(m[2]) > MAX_ROW:
+            raise ValueError
+        letters = m[1]
+        col = _COLUMNS.get(letters)
+        if col is None:
+            col = column_index(letters)
+            if len(_COLUMNS) < _CACHED:
+                _COLUMNS[letters] = col
+        return col
+    except ValueError:
+        raise WorkbookError(f"{where}: {ref!r} is not a cell reference") from None
 
 
 def _filtering(autofilter) -> bool:
