@@ -29,7 +29,10 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+import tempfile
+import weakref
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,28 +58,83 @@ from .carry import backup_folder
 from .entered import DIGEST_PROPERTY, ID_PROPERTY, read_properties, table_properties
 from .file_names import assign_files, file_name, illegal_character, printable
 from .pdf import PdfReport
-from .summary import summary_row, write_summary
+from .summary import SummaryLines, summary_frame, summary_row, write_summary
 
-__all__ = ["customer_table", "read_table", "validate", "build_many", "BatchReport", "RowProblem",
+__all__ = ["customer_table", "read_table", "open_table", "validate", "Rows", "Customers",
+           "build_many", "BatchReport", "RowProblem",
            "ID", "NAME", "DIGEST_PROPERTY", "file_name", "assign_files", "stored_digest",
-           "write_summary"]
+           "write_summary", "Paths"]
 
 ID, NAME = "customer_id", "customer_name"
 _MAX_TEXT = 32_767
+
+
+class Paths(Sequence):
+    """Paths of files, one per customer, kept in a temporary file rather than in memory.
+
+    A sequence of :class:`~pathlib.Path` like a list (``len``, iteration, indexing,
+    ``append``), equal to a list of the same paths; it holds 8 bytes a path in memory, so
+    that a batch of 10,000 customers takes no more memory than one of 1,000.  The file is
+    anonymous (removed when the object is collected) and made at the first ``append``.
+    """
+
+    def __init__(self, paths: Iterable[os.PathLike | str] = ()) -> None:
+        self._file = None
+        self._ends = array("q")
+        for path in paths:
+            self.append(path)
+
+    def append(self, path: os.PathLike | str) -> None:
+        """Add a path at the end."""
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix=".cvp-xl-paths-")
+            weakref.finalize(self, self._file.close)  # closed (removed) with this object
+        self._file.seek(0, os.SEEK_END)
+        self._file.write(os.fsencode(path))
+        self._ends.append(self._file.tell())
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        k = range(len(self))[k]  # IndexError as a list raises it
+        start = self._ends[k - 1] if k else 0
+        self._file.seek(start)
+        return Path(os.fsdecode(self._file.read(self._ends[k] - start)))
+
+    def __iter__(self) -> Iterator[Path]:
+        for k in range(len(self)):
+            yield self[k]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (Paths, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __reduce__(self):
+        return Paths, (list(self),)
+
+    def __repr__(self) -> str:
+        return f"Paths({list(self)!r})"
 
 
 @dataclass
 class BatchReport:
     """What :func:`build_many` did, file by file and row by row.
 
-    ``carried`` lists the files rebuilt with the customer's entries kept (path and one line
-    per entry); ``kept`` the files left as they are (path and why); ``conflicts`` the table
-    changes not applied because the customer had changed the same value; ``names`` the
-    customers whose file got another name than their id; ``notes`` how the table was read.
+    ``written`` and ``up_to_date`` list every such file (:class:`Paths`: kept on disk, read
+    back on use); ``summary`` is the summary's table, read back from the lines the batch
+    wrote when it is first asked for (None when it could not be written).  ``carried``
+    lists the files rebuilt with the customer's entries kept (path and one line per entry);
+    ``kept`` the files left as they are (path and why); ``conflicts`` the table changes not
+    applied because the customer had changed the same value; ``names`` the customers whose
+    file got another name than their id; ``notes`` how the table was read.
     """
 
-    written: list[Path] = field(default_factory=list)
-    up_to_date: list[Path] = field(default_factory=list)
+    written: Paths = field(default_factory=Paths)
+    up_to_date: Paths = field(default_factory=Paths)
     carried: list[tuple[Path, list[str]]] = field(default_factory=list)
     kept: list[tuple[Path, str]] = field(default_factory=list)
     conflicts: list[tuple[Path, str]] = field(default_factory=list)
@@ -85,10 +143,21 @@ class BatchReport:
     names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     backup: Path | None = None
-    summary: pd.DataFrame | None = None
     stopped: str | None = None          # the disk error that stopped the run
     not_written: list[str] = field(default_factory=list)  # summary files, with the reason
     pdfs: PdfReport | None = None       # pdf=True: the PDFs next to the calculators
+    _summary: object = field(default=None, repr=False)  # a frame, or what makes it
+
+    @property
+    def summary(self) -> pd.DataFrame | None:
+        """The summary as written (the files' headers, one line per row of the table)."""
+        if callable(self._summary):
+            self._summary = self._summary()
+        return self._summary
+
+    @summary.setter
+    def summary(self, frame: pd.DataFrame | None) -> None:
+        self._summary = frame
 
     @property
     def ok(self) -> bool:
@@ -136,22 +205,62 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+def open_table(path: str | os.PathLike) -> tables.TableStream:
+    """A customer table to read row by row (:func:`cvp_xl.xlsx.tables.open_table`): what
+    :func:`read_table` reads, without holding its rows (``cvp-xl batch`` reads it so)."""
+    stream = tables.open_table(path, csv_error="not a readable CSV file")
+    stream.columns = [str(c).strip() for c in stream.columns]
+    return stream
+
+
 # -- rows ---------------------------------------------------------------------------------------
+
+
+class Customers(Sequence):
+    """The customers of a table, held compactly: each read back as a dict with the keys
+    ``row``, ``where``, ``customer_id`` and ``customer_name`` (a slice as a list of them)."""
+
+    def __init__(self, where: str = "row") -> None:
+        self.where = where
+        self._rows = array("q")
+        self._ids: list[str] = []
+        self._names: list[str] = []
+
+    def append(self, row: int, customer_id: str, customer_name: str) -> None:
+        self._rows.append(row)
+        self._ids.append(customer_id)
+        self._names.append(customer_name)
+
+    @property
+    def ids(self) -> list[str]:
+        """The customer ids, in the table's order."""
+        return self._ids
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        return {"row": self._rows[k], "where": self.where, ID: self._ids[k],
+                NAME: self._names[k]}
 
 
 @dataclass
 class Rows:
     """The rows of a customer table that can be built, and what was wrong with the others."""
 
-    customers: list[dict]                 # row, where, customer_id, customer_name
+    customers: Customers                  # row, where, customer_id, customer_name
     values: dict[str, np.ndarray]         # input name -> one value per customer
     problems: list[RowProblem]
     skipped: list[dict]                   # row, where, customer_id, customer_name, problem
     notes: list[str]
 
 
-def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
-    """Check every row of a customer table.
+def validate(spec: Spec, frame: pd.DataFrame | tables.TableStream, source: str = "table"
+             ) -> Rows:
+    """Check every row of a customer table (a frame, or a table read row by row:
+    :func:`open_table`; then no more than a few thousand cells are held at a time).
 
     Columns are matched ignoring case, spaces and underscores, by an input's name or an
     earlier name it lists under ``was:``.  Numbers are read by the rule of
@@ -164,12 +273,21 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
     cvp_xl.errors.WorkbookError
         A column is missing (the table cannot be used at all).
     """
+    if isinstance(frame, tables.TableStream):
+        columns, read, where = frame.columns, frame.read, frame.read.where
+        numbered = frame.rows
+    else:
+        columns, read = list(frame.columns), frame.attrs.get("read")
+        numbers, where = tables.row_numbers(frame)
+
+        def numbered():
+            return zip(numbers, frame.itertuples(index=False, name=None))
     wanted = [ID, NAME] + spec.input_names
     aliases = {i.name: i.was for i in spec.inputs}
     positions, notes, missing = {}, [], []
     for name in wanted:
         keys = [name, *aliases.get(name, ())]
-        found = [(k, j) for k in keys for j, c in enumerate(frame.columns)
+        found = [(k, j) for k in keys for j, c in enumerate(columns)
                  if tables.header_key(c) == tables.header_key(k)]
         if not found:
             missing.append(name)
@@ -177,30 +295,31 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
         key, j = found[0]
         positions[name] = j
         if key != name:
-            notes.append(f"column {frame.columns[j]!r} read as the input {name!r} (its earlier "
+            notes.append(f"column {columns[j]!r} read as the input {name!r} (its earlier "
                          f"name)")
         repeats = [c for k, c in found[1:] if c != j]
         if repeats:
-            notes.append(f"column {frame.columns[j]!r} is given {len(repeats) + 1} times; the "
+            notes.append(f"column {columns[j]!r} is given {len(repeats) + 1} times; the "
                          f"first is used")
     if missing:
         raise WorkbookError(f"{source}: missing column{'s' * (len(missing) > 1)} "
                             f"{', '.join(repr(m) for m in missing)} (one per input of the spec; "
                             f"`cvp-xl customers SPEC` writes a template)")
-    read = frame.attrs.get("read")
-    numbers, where = tables.row_numbers(frame)
     default = read.decimal if read is not None else "."
-    decimal = tables.decimal_mark([v for n in spec.input_names
-                                   for v in frame.iloc[:, positions[n]]], default)
+    if isinstance(frame, tables.TableStream):
+        decimal = _decimal_mark(numbered, [positions[n] for n in spec.input_names], default)
+    else:
+        decimal = tables.decimal_mark([v for n in spec.input_names
+                                       for v in frame.iloc[:, positions[n]]], default)
     if decimal == ",":
         notes.append("numbers are read with a decimal comma (1.234,5 is 1234.5)")
     elif decimal == "mixed":
         notes.append("numbers use both . and , as decimal marks; a number either could "
                      "read (1,234) is refused")
     problems = list(read.problems) if read is not None else []
-    customers, skipped, seen = [], [], {}
-    values: dict[str, list[float]] = {i.name: [] for i in spec.inputs}
-    for r, row in zip(numbers, frame.itertuples(index=False, name=None)):
+    customers, skipped, seen = Customers(where), [], {}
+    values = {i.name: array("d") for i in spec.inputs}  # 8 bytes a value
+    for r, row in numbered():
         cid = tables.as_text(row[positions[ID]], strip=True)
         name = tables.as_text(row[positions[NAME]], strip=True) or ""
         bad = []
@@ -209,21 +328,21 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
             bad.append(LineProblem(r, column, message, where, printable(cid or "")))
 
         if not cid:
-            problem(frame.columns[positions[ID]], "missing customer id")
+            problem(columns[positions[ID]], "missing customer id")
         elif cid in seen:
-            problem(frame.columns[positions[ID]], f"duplicate customer id (first on {where} "
+            problem(columns[positions[ID]], f"duplicate customer id (first on {where} "
                                                   f"{seen[cid]})")
         for col, text in ((positions[ID], cid), (positions[NAME], name)):
             bad_char = illegal_character(text) if text else None
             if bad_char:
-                problem(frame.columns[col], f"holds the control character {bad_char}, which a "
+                problem(columns[col], f"holds the control character {bad_char}, which a "
                                             f"workbook cannot hold")
             elif text and len(text) > _MAX_TEXT:
-                problem(frame.columns[col], f"{len(text):,} characters; a cell holds at most "
+                problem(columns[col], f"{len(text):,} characters; a cell holds at most "
                                             f"{_MAX_TEXT:,}")
         row_values = {}
         for i in spec.inputs:
-            col = frame.columns[positions[i.name]]
+            col = columns[positions[i.name]]
             value, why = tables.parse_number(row[positions[i.name]], decimal)
             if why == "blank":
                 problem(col, f"blank; expected a number in {i.unit}")
@@ -239,7 +358,7 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
             skipped.append({"row": r, "where": where, ID: cid or "", NAME: name,
                             "problem": "; ".join(p.message for p in bad)})
             continue
-        customers.append({"row": r, "where": where, ID: cid, NAME: name})
+        customers.append(r, cid, name)
         for n, v in row_values.items():
             values[n].append(v)
     for p in (read.problems if read is not None else []):  # lines of the wrong length
@@ -252,6 +371,28 @@ def validate(spec: Spec, frame: pd.DataFrame, source: str = "table") -> Rows:
     skipped.sort(key=lambda s: s["row"])
     arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
     return Rows(customers, arrays, problems, skipped, notes + (read.notes if read else []))
+
+
+def _decimal_mark(numbered, positions: list[int], default: str, chunk: int = 4096) -> str:
+    """:func:`~cvp_xl.xlsx.tables.decimal_mark` of the fields in ``positions`` of every row,
+    found a few thousand fields at a time (the marks each part shows, put together)."""
+    marks: set[str] = set()
+    fields: list = []
+
+    def part():
+        mark = tables.decimal_mark(fields, "")
+        if mark:
+            marks.add(str(mark))
+        fields.clear()
+
+    for _, row in numbered():
+        fields.extend(row[c] for c in positions)
+        if len(fields) >= chunk:
+            part()
+    part()
+    if "mixed" in marks or {".", ","} <= marks:
+        return "mixed"
+    return marks.pop() if marks else default
 
 
 def _allowed(i) -> str:
@@ -490,7 +631,7 @@ def _not_run(chunk: list[dict], why: str) -> list[dict]:
              "message": f"not written: the run stopped ({why})"} for job in chunk]
 
 
-def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
+def build_many(spec: Spec, table: pd.DataFrame | Rows, out_dir: str | os.PathLike, *,
                executor: Executor | None = None, force: bool = False, chunk_size: int = 20,
                block_size: int = 500, progress: Callable[[int], None] | None = None,
                source: str = "table", pdf: bool = False, pdf_workers: int = 1,
@@ -501,8 +642,10 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
     ----------
     spec : Spec
         The calculator spec.
-    table : pandas.DataFrame
-        ``customer_id``, ``customer_name`` and one column per input (see :func:`read_table`).
+    table : pandas.DataFrame or Rows
+        ``customer_id``, ``customer_name`` and one column per input (see :func:`read_table`),
+        or its rows as :func:`validate` checked them (the table itself need not then be kept
+        in memory while the calculators are built: ``cvp-xl batch`` does this).
     out_dir : path
         Created if needed.  Files are named from the customer id (:func:`assign_files`).
     executor : concurrent.futures.Executor, optional
@@ -556,14 +699,14 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
         raise not_written(out_dir, exc, existed=False) from None
     with locked(out_dir, folder=True):
         _clean_temporaries(out_dir)
-        rows = validate(spec, table, source)
+        rows = table if isinstance(table, Rows) else validate(spec, table, source)
         report = BatchReport(problems=rows.problems, notes=rows.notes)
         backup = backup_folder(out_dir)
-        summary: list[dict] = []
+        summary = SummaryLines()  # in a temporary file: memory does not grow with the rows
         try:
             if progress and rows.skipped:
                 progress(len(rows.skipped))
-            names, why = assign_files([c[ID] for c in rows.customers], out_dir)
+            names, why = assign_files(rows.customers.ids, out_dir)
             report.names = [f"{c['where']} {c['row']}, customer {c[ID]!r}: {why[c[ID]]}"
                             for c in rows.customers if c[ID] in why]
             for first in range(0, len(rows.customers), block_size):
@@ -578,11 +721,11 @@ def build_many(spec: Spec, table: pd.DataFrame, out_dir: str | os.PathLike, *,
             report.problems.sort(key=lambda p: p.row)
             for s in rows.skipped:
                 summary.append(summary_row(spec, s, status="skipped", note=s["problem"]))
-            summary.sort(key=lambda r: r["_row"])
             written_first = out_dir / "summary.csv"  # then summary.xlsx
             before = _identity(written_first)
             try:
-                report.summary = write_summary(spec, summary, out_dir)
+                write_summary(spec, summary, out_dir, frame=False)
+                report.summary = lambda: summary_frame(spec, summary)
             except OSError as exc:
                 failed = written_first if _identity(written_first) == before else \
                     out_dir / "summary.xlsx"

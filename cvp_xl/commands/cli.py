@@ -474,7 +474,7 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet, pdf):
     """
     from tqdm import tqdm
 
-    from cvp_xl.commands.batch import build_many, read_table
+    from cvp_xl.commands.batch import build_many, open_table, validate
     from cvp_xl.workbooks.calculator.spec import load_spec
     from cvp_xl.xlsx.atomic import folder_problem, worker_pool
 
@@ -486,10 +486,12 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet, pdf):
     if problem:
         raise click.BadParameter(f"{out_dir}: {problem}", param_hint="'--out'")
     spec = load_spec(spec_path)
-    table = read_table(table_path)
-    read = table.attrs["read"]
+    table = open_table(table_path)  # read row by row: its rows are not kept in memory
+    read = table.read
     rows = f"{len(table)} row{'s' * (len(table) != 1)}"
     click.echo(f"{table_path}: {rows} ({read.describe()})", err=True)
+    total = len(table) + len(read.problems)
+    table = validate(spec, table, str(table_path))
     pdf_bar = []  # opened when the PDFs start, after the rows: the calculators' bar ends
 
     def pdf_progress(n):
@@ -499,7 +501,7 @@ def batch(spec_path, table_path, out_dir, jobs, force, quiet, pdf):
         pdf_bar[0].update(n)
 
     with worker_pool(jobs) as executor:
-        with tqdm(total=len(table) + len(read.problems), unit="row", disable=quiet,
+        with tqdm(total=total, unit="row", disable=quiet,
                   file=sys.stderr) as bar:
             try:
                 report = build_many(spec, table, out_dir, executor=executor, force=force,

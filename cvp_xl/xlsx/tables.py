@@ -10,6 +10,8 @@ tables are all read here, as they are exported in the field:
   too; in a CSV file, a line with more or fewer fields than the header is reported by its line
   and skipped; in a workbook, an Excel table on the first sheet is read as the table (its total
   row left out).  ``frame.attrs["read"]`` (:class:`TableRead`) says how the file was read.
+  :func:`open_table` reads the same rows one at a time, each time they are asked for, without
+  holding the file's text or its rows (a batch of 10,000 customers takes the memory of 1,000).
 - :func:`read_csv` reads a CSV file with every field as text, one row per line (the tracker's
   and the case table's reader).
 - CSV files: the encoding is UTF-8 (with or without a byte-order mark), else Windows-1252 (what
@@ -34,13 +36,17 @@ takes currency signs, units, ``inf`` or ``nan``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import hashlib
+import io
+import itertools
 import math
 import numbers
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +84,8 @@ __all__ = [
     "read_rows",
     "read_csv",
     "read_table",
+    "TableStream",
+    "open_table",
     "row_numbers",
     "TableRead",
     "LineProblem",
@@ -382,6 +390,148 @@ def _parse_csv(path: str | os.PathLike, error: str) -> tuple[list[tuple[int, lis
     return found, info
 
 
+#: Python's codec for each encoding :func:`decode_text` names.
+_CODECS = {UTF8: "utf-8", UTF8_BOM: "utf-8-sig", CP1252: "cp1252", LATIN1: "latin-1"}
+_CHUNK = 1 << 16
+#: How much of a file's text :func:`find_separator` is shown first (four times more until it
+#: holds the 20 records it reads, or the whole file).
+_SAMPLE = 1 << 16
+
+
+class _Hashing(io.RawIOBase):
+    """A file's bytes as they are read, with their SHA-256."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.hash = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.hash.update(memoryview(buffer)[:n])
+        return n
+
+
+def _scan_csv(source: str, error: str) -> tuple[str, str]:
+    """The encoding of a CSV file (the rule of :func:`decode_text`) and its SHA-256, read a
+    chunk at a time; a file that is not UTF-8 is read whole, as :func:`decode_text` reads it
+    (which raises what it raises)."""
+    digest, decoder, valid, head = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")(), \
+        True, b""
+    try:
+        with open(source, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                head += chunk[:max(0, 3 - len(head))]
+                digest.update(chunk)
+                if valid:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        valid = False
+        if valid:
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        valid = False
+    except OSError as exc:
+        raise WorkbookError(f"{source}: {error} ({exc.strerror})") from None
+    if valid:
+        return (UTF8_BOM if head.startswith(codecs.BOM_UTF8) else UTF8), digest.hexdigest()
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise WorkbookError(f"{source}: {error} ({exc.strerror})") from None
+    _, encoding = decode_text(data, source, error)
+    return encoding, hashlib.sha256(data).hexdigest()
+
+
+def _sample(source: str, codec: str) -> str:
+    """The start of a file's text: enough lines for :func:`find_separator` (its first 20
+    records with every separator), or the whole text."""
+    limit = _SAMPLE
+    while True:
+        lines, size, ended = [], 0, True
+        with open(source, encoding=codec, newline="") as handle:
+            for line in handle:
+                lines.append(line)
+                size += len(line)
+                if size >= limit:
+                    ended = False
+                    break
+        text = "".join(lines)
+        if ended or all(_records_at_least(text, sep, 21) for sep in SEPARATORS):
+            return text
+        limit *= 4
+
+
+def _records_at_least(text: str, separator: str, n: int) -> bool:
+    try:
+        return sum(1 for _ in itertools.islice(records(text, separator), n)) == n
+    except csv.Error:
+        return False
+
+
+def _csv_stream(path: str | os.PathLike, error: str
+                ) -> tuple[Callable[[], Iterator[tuple[int, list[str]]]], TableRead]:
+    """What :func:`_csv_records` reads, without the file's text in memory: the records are
+    read from the file a line at a time each time the returned function is called (the
+    encoding, Excel's ``sep=`` line and the separator found first, from the file and its first
+    :data:`_SAMPLE` characters).  A file whose bytes changed since is refused when its records
+    have been read."""
+    source = os.fspath(path)
+    if not os.path.exists(source):
+        raise WorkbookError(f"{source}: no such file")
+    encoding, digest = _scan_csv(source, error)
+    codec = _CODECS[encoding]
+    nul = pua = nul_first = False
+    first_done = False
+    with open(source, encoding=codec, newline="") as handle:
+        for line in handle:
+            nul, pua = nul or "\x00" in line, pua or "\ue000" in line
+            if not first_done:
+                nul_first = nul_first or "\x00" in line.split("\n", 1)[0]
+                first_done = "\n" in line
+    if nul_first:
+        raise WorkbookError(f"{source}: {error} (its first line holds NUL characters: not a "
+                            f"text file)")
+    info = TableRead(source, encoding=encoding, where="line")
+    text = _sample(source, codec)
+    hint = re.match(r"sep=(.)\r?\n", text)  # Excel's own hint line
+    hinted = bool(hint and hint.group(1) in SEPARATORS)
+    info.separator = hint.group(1) if hinted else find_separator(text)
+    info.decimal = "," if info.separator == ";" else "."
+    first_line = 2 if hinted else 1
+    swap = nul and not pua  # as :func:`~cvp_xl.xlsx.typed_text.records` passes NUL through
+    del text
+
+    def found() -> Iterator[tuple[int, list[str]]]:
+        with open(source, "rb", buffering=0) as raw:
+            hashing = _Hashing(raw)
+            handle = io.TextIOWrapper(io.BufferedReader(hashing, _CHUNK), encoding=codec,
+                                      newline="")
+            lines = iter(handle)
+            if hinted:
+                next(lines, None)
+            if swap:
+                lines = (line.replace("\x00", "\ue000") for line in lines)
+            reader = csv.reader(lines, delimiter=info.separator)
+            line = 0
+            try:
+                for fields in reader:
+                    yield line + first_line, ([f.replace("\ue000", "\x00") for f in fields]
+                                              if swap else fields)
+                    line = reader.line_num
+            except csv.Error as exc:
+                raise WorkbookError(f"{source}: {error} ({exc})") from None
+            if hashing.hash.hexdigest() != digest:
+                raise WorkbookError(f"{source}: changed while it was being read; run the "
+                                    f"command again")
+
+    return found, info
+
+
 def read_csv(path: str | os.PathLike, *, error: str = "cannot be read as a UTF-8 CSV file"
              ) -> pd.DataFrame:
     """Read a CSV file with every field as text, one row per line after the header.
@@ -502,6 +652,88 @@ def read_table(path: str | os.PathLike, *, csv_error: str = "cannot be read as a
                          index=pd.Index([r for r, _ in body], name=info.where, dtype=int))
     frame.attrs["read"] = info
     return frame
+
+
+@dataclass
+class TableStream:
+    """A table read as :func:`read_table` reads it, but kept on disk: its rows are read again,
+    one at a time, each time :meth:`rows` is called (:func:`open_table`).
+
+    ``columns`` are the headers as :func:`read_table` names them, ``read`` how the file was
+    read (its notes, and every line skipped, found when it was opened), ``len`` the number
+    of rows.
+    """
+
+    columns: list[str]
+    read: TableRead
+    count: int
+    _rows: Callable[[], Iterator[tuple[int, list]]] = field(repr=False)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def rows(self) -> Iterator[tuple[int, list]]:
+        """``(row number, cells)`` of each row, as the frame of :func:`read_table` holds them.
+
+        Raises
+        ------
+        cvp_xl.errors.WorkbookError
+            The file changed since it was opened.
+        """
+        return self._rows()
+
+
+def open_table(path: str | os.PathLike, *, csv_error: str = "cannot be read as a CSV file"
+               ) -> TableStream:
+    """A table to read row by row: what :func:`read_table` reads, without holding its rows.
+
+    A CSV file is read through once when it is opened (the header, the number of rows, the
+    lines skipped, a total row: every error :func:`read_table` raises is raised here), then
+    once each time its rows are read; a file that changed in between is refused.  The rows
+    of a workbook are held (its cells are read whole).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = read_table(path)
+        numbered = list(zip(frame.index.tolist(), (list(r) for r in
+                                                   frame.itertuples(index=False, name=None))))
+        return TableStream(list(frame.columns), frame.attrs["read"], len(numbered),
+                           lambda: iter(numbered))
+    found, info = _csv_stream(path, csv_error)
+    header, count, last, last_line = None, 0, None, None
+    for line, fields in found():
+        if header is None:
+            header = fields
+        elif not any(f.strip() for f in fields):
+            continue
+        elif len(fields) != len(header):
+            info.problems.append(LineProblem(
+                line, "", f"{len(fields)} field{'s' * (len(fields) != 1)} where the header has "
+                          f"{len(header)}; the line is skipped (a separator or quote too many "
+                          f"or too few?)", "line"))
+            info.skipped[line] = fields
+        else:
+            count, last, last_line = count + 1, fields, line
+    if header is None or (not any(f.strip() for f in header) and last is None
+                          and not info.problems):
+        raise WorkbookError(f"{path}: {csv_error} (no header line)")
+    total = None
+    if last is not None and _is_total([None if not f.strip() else f for f in last]):
+        first = next(f for f in last if f.strip())
+        info.notes.append(f"{info.where} {last_line} is a total row ({first!r}): left out")
+        total, count = last_line, count - 1
+    columns = [f"Unnamed: {i}" if is_blank(h) else str(h) for i, h in enumerate(header)]
+
+    def rows() -> Iterator[tuple[int, list]]:
+        again = found()
+        next(again)  # the header
+        for line, fields in again:
+            if line != total and len(fields) == len(header) and any(f.strip() for f in fields):
+                yield line, [None if not f.strip() else f for f in fields]
+
+    return TableStream(columns, info, count, rows)
 
 
 def row_numbers(frame: pd.DataFrame) -> tuple[list[int], str]:
