@@ -582,7 +582,9 @@ _COPY_CHUNK = 2**20
 
 def _copy_zip(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO, transform,
               added: Iterable[zipfile.ZipInfo] = (), removed: Iterable[str] = ()):
-    """Write `archive` to `out`, replacing the members for which `transform` returns bytes.
+    """Write `archive` to `out`, replacing the members for which `transform` returns bytes
+    (compressed here, as the member was) or a part compressed already (an object with the raw
+    deflate ``payload`` and the ``crc`` and ``size`` of its bytes, written as it is).
 
     Members named in `removed` are left out; the members `added` (for which `transform`
     returns their bytes) are written after the others.
@@ -611,6 +613,10 @@ def _copy_zip(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryIO,
             method, crc = info.compress_type, info.CRC
             csize, usize = info.compress_size, info.file_size
             payload = None
+        elif not isinstance(new, bytes):  # a part compressed already (raw deflate): its
+            local_extra = info.extra  # ``payload``, the ``crc`` and ``size`` of its bytes
+            method, crc, usize, payload = zipfile.ZIP_DEFLATED, new.crc, new.size, new.payload
+            csize = len(payload)
         else:
             local_extra = info.extra
             crc, usize = zlib.crc32(new), len(new)

@@ -55,20 +55,10 @@ from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.xml.functions import tostring
 
-from cvp_xl.errors import WorkbookError
 from cvp_xl.xlsx.cached import (
-    _CENTRAL,
-    _CENTRAL_SIG,
-    _END,
-    _END_SIG,
-    _LOCAL,
-    _LOCAL_SIG,
-    _copy_bytes,
     _copy_zip,
-    _dos_time,
     _encode,
     _encode_values,
-    _strip_zip64,
     _worksheet_parts,
 )
 
@@ -532,62 +522,16 @@ def write_parts(name: str, archive: zipfile.ZipFile, raw: BinaryIO, out: BinaryI
     """Write ``archive`` to ``out`` as :func:`~cvp_xl.xlsx.cached._copy_zip` does, the
     members named in ``new`` replaced by its bytes (compressed here) or its
     :class:`Deflated` part (written as it is); every other member copied compressed."""
-    central = []
-    for info in archive.infolist():
-        offset = out.tell()
+
+    def replaced(info: zipfile.ZipInfo) -> Deflated | None:
         part = new.get(info.filename)
         if part is None:
-            raw.seek(info.header_offset)
-            header = raw.read(_LOCAL.size)
-            if len(header) != _LOCAL.size or _LOCAL.unpack(header)[0] != _LOCAL_SIG:
-                raise WorkbookError(f"{name}: not a valid .xlsx file: member "
-                                    f"{info.filename!r} is corrupt or truncated")
-            name_len, extra_len = _LOCAL.unpack(header)[9:11]
-            local_extra = raw.read(name_len + extra_len)[name_len:]
-            method, crc = info.compress_type, info.CRC
-            csize, usize = info.compress_size, info.file_size
-            payload = None
-        else:
-            if info.compress_type != zipfile.ZIP_DEFLATED:
-                raise ShapeChanged(f"{name}: {info.filename} is not deflated")
-            if not isinstance(part, Deflated):
-                part = deflate([(part, None)])
-            local_extra = info.extra
-            method, crc, usize, payload = zipfile.ZIP_DEFLATED, part.crc, part.size, part.payload
-            csize = len(payload)
-        filename = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
-        local_extra = _strip_zip64(local_extra)
-        central_extra = _strip_zip64(info.extra)
-        flags = info.flag_bits & ~0x08  # sizes are in the local header: no data descriptor
-        if payload is not None:
-            flags &= ~0x06  # compression-level hint bits: default level
-        dos_time, dos_date = _dos_time(info.date_time)
-        if max(offset, csize, usize) > 0xFFFFFFFF or len(central) >= 0xFFFF:
-            raise WorkbookError(f"{name}: too large to rewrite (zip64 is not supported)")
-        shared = (info.extract_version, flags, method, dos_time, dos_date, crc, csize, usize,
-                  len(filename))
-        out.write(_LOCAL.pack(_LOCAL_SIG, *shared, len(local_extra)))
-        out.write(filename)
-        out.write(local_extra)
-        if payload is None:
-            _copy_bytes(name, info, raw, out, csize)
-        else:
-            out.write(payload)
-        central.append(
-            _CENTRAL.pack(_CENTRAL_SIG, info.create_version | info.create_system << 8, *shared,
-                          len(central_extra), len(info.comment), 0, info.internal_attr,
-                          info.external_attr, offset)
-            + filename + central_extra + info.comment
-        )
-    start = out.tell()
-    for record in central:
-        out.write(record)
-    size = out.tell() - start
-    if start > 0xFFFFFFFF:
-        raise WorkbookError(f"{name}: too large to rewrite (zip64 is not supported)")
-    comment = archive.comment[:0xFFFF]
-    out.write(_END.pack(_END_SIG, 0, 0, len(central), len(central), size, start, len(comment)))
-    out.write(comment)
+            return None
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            raise ShapeChanged(f"{name}: {info.filename} is not deflated")
+        return part if isinstance(part, Deflated) else deflate([(part, None)])
+
+    _copy_zip(name, archive, raw, out, replaced)
 
 
 def differences(a: bytes, b: bytes) -> list[str]:
