@@ -10,6 +10,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import yaml
+from helpers import SMALL_SPEC as GOOD
 
 from cvp_xl import wordeq
 from cvp_xl.errors import CvpDivZeroError
@@ -19,41 +20,6 @@ from cvp_xl.workbooks.calculator import model as calc_model
 
 SPECS = sorted(example("calculators").glob("*.yaml"))
 
-GOOD = """\
-name: Test calculator
-currency: USD
-offering:
-  name: Ours
-  one_time: 100
-  recurring: 10
-alternatives:
-  - name: Theirs
-    recurring: 5
-horizon_years: 3
-discount_rate: 8%
-inputs:
-  - name: Stops per year with theirs
-    unit: stops/year
-    base: 10
-    low: 8
-    high: 12
-    min: 0
-  - name: Stops per year with ours
-    unit: stops/year
-    base: 4
-  - name: Cost per hour of downtime
-    unit: USD/hour
-    base: 500
-  - name: Hours per stop
-    unit: hours/stop
-    base: 2
-value_elements:
-  - name: Downtime avoided
-    category: economic
-    equation: >
-      (Stops per year with theirs - Stops per year with ours)
-      × Hours per stop × Cost per hour of downtime
-"""
 
 
 def test_there_are_three_example_specs_from_different_industries():

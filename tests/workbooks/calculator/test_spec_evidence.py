@@ -5,47 +5,11 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
+from helpers import SMALL_SPEC as GOOD
 
 from cvp_xl.workbooks.calculator import SpecError, parse_spec
 from cvp_xl.workbooks.calculator.builder import build
 from cvp_xl.workbooks.calculator.spec import InputEvidence
-
-#: the spec of test_calculator_spec.py
-GOOD = """\
-name: Test calculator
-currency: USD
-offering:
-  name: Ours
-  one_time: 100
-  recurring: 10
-alternatives:
-  - name: Theirs
-    recurring: 5
-horizon_years: 3
-discount_rate: 8%
-inputs:
-  - name: Stops per year with theirs
-    unit: stops/year
-    base: 10
-    low: 8
-    high: 12
-    min: 0
-  - name: Stops per year with ours
-    unit: stops/year
-    base: 4
-  - name: Cost per hour of downtime
-    unit: USD/hour
-    base: 500
-  - name: Hours per stop
-    unit: hours/stop
-    base: 2
-value_elements:
-  - name: Downtime avoided
-    category: economic
-    equation: >
-      (Stops per year with theirs - Stops per year with ours)
-      × Hours per stop × Cost per hour of downtime
-"""
 
 #: the line after "    base: 4" of "Stops per year with ours" (line 21 of GOOD)
 LINE = 22
