@@ -40,7 +40,7 @@ import defusedxml.ElementTree as DefusedET
 from cvp_xl.errors import ErrorValue, SpecError, WorkbookError
 from cvp_xl.workbooks.calculator.builder import CARRIED_COLUMNS, CARRIED_SHEET
 from cvp_xl.workbooks.calculator.spec import Spec, parse_spec
-from cvp_xl.xlsx.safety import check_xlsx
+from cvp_xl.xlsx.safety import check_xlsx, load_checked
 from cvp_xl.xlsx.tables import header_key
 
 __all__ = ["Calculator", "Field", "InputEntry", "PriceEntry", "PersonCell", "read_calculator",
@@ -316,17 +316,7 @@ class _Values:
 
 
 def _open(path: Path):
-    from openpyxl import load_workbook
-
-    check_xlsx(path)
-    try:
-        wb = load_workbook(path)
-    except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
-        from cvp_xl.xlsx.atomic import release
-
-        release(exc)  # the file openpyxl left open, closed now
-        raise WorkbookError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
-    return wb, _Values(path)
+    return load_checked(path), _Values(path)
 
 
 class _CachedCell:

@@ -45,7 +45,7 @@ from cvp_xl.errors import CvpError, ErrorValue, WorkbookError
 from cvp_xl.hosts.native import NoTranslation, cvp_calls, to_native, workbook_cells
 from cvp_xl.xlsx.a1 import cells as cells_of
 from cvp_xl.xlsx.a1 import parse_cell
-from cvp_xl.xlsx.atomic import atomic_path, clean_temporaries, not_written, release
+from cvp_xl.xlsx.atomic import atomic_path, clean_temporaries, not_written
 from cvp_xl.xlsx.cached import (
     SheetIndex,
     encode_value,
@@ -191,14 +191,11 @@ def share(src: str | os.PathLike, dst: str | os.PathLike | None = None) -> Share
 
 
 def _openpyxl(src: Path):
-    """The workbook as openpyxl reads it, for the translations that read cells."""
-    from openpyxl import load_workbook
+    """The workbook as openpyxl reads it, for the translations that read cells (the file
+    was checked when share began)."""
+    from cvp_xl.xlsx.safety import load_checked
 
-    try:
-        return load_workbook(src)
-    except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
-        release(exc)  # the file openpyxl left open, closed now
-        raise WorkbookError(f"{src}: cannot be read ({type(exc).__name__}: {exc})") from None
+    return load_checked(src, checked=True)
 
 
 def _rewrite(sheet: str, ref: str, cell, reader, values, edits: _Edits) -> Change:

@@ -26,7 +26,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 
 from cvp_xl.errors import WorkbookError
 
-__all__ = ["check_xlsx"]
+__all__ = ["check_xlsx", "load_checked"]
 
 #: Members smaller than this are not held to the compression-ratio limit: small XML parts such as
 #: an all-blank sheet compress far better than 200:1 and are harmless.
@@ -354,3 +354,26 @@ def _new_parser():
     parser.UnparsedEntityDeclHandler = _forbid_unparsed_entity
     parser.ExternalEntityRefHandler = _forbid_external
     return parser
+
+
+def load_checked(path: str | os.PathLike, *, checked: bool = False, **options):
+    """``path`` as openpyxl reads it (``options`` go to ``load_workbook``), after
+    :func:`check_xlsx` unless the caller has ``checked`` it already.
+
+    Raises
+    ------
+    WorkbookError
+        The file is refused by the check, or openpyxl fails on it (a malformed part):
+        ``"<path>: cannot be read (<error>)"``; the file openpyxl left open is closed.
+    """
+    from openpyxl import load_workbook
+
+    from cvp_xl.xlsx.atomic import release
+
+    if not checked:
+        check_xlsx(path)
+    try:
+        return load_workbook(path, **options)
+    except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
+        release(exc)  # the file openpyxl left open, closed now
+        raise WorkbookError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None

@@ -27,7 +27,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 
 from cvp_xl.args import describe
@@ -42,7 +41,7 @@ from cvp_xl.workbooks.calculator.builder import (
     template_print,
 )
 from cvp_xl.workbooks.calculator.spec import SCENARIOS, Spec
-from cvp_xl.xlsx.safety import check_xlsx
+from cvp_xl.xlsx.safety import load_checked
 
 __all__ = ["Problem", "CheckReport", "check_calculator", "open_calculator", "KINDS", "SCHEMA"]
 
@@ -124,14 +123,7 @@ def _is_number(v) -> bool:
 def open_calculator(path: str | os.PathLike):
     """Check and open a calculator workbook (openpyxl), refusing anything else clearly."""
     path = Path(path)
-    check_xlsx(path)
-    try:
-        wb = load_workbook(path)
-    except Exception as exc:  # noqa: BLE001 - openpyxl's own failures on a malformed file
-        from cvp_xl.xlsx.atomic import release
-
-        release(exc)  # the file openpyxl left open, closed now
-        raise WorkbookError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+    wb = load_checked(path)
     if "Inputs" not in wb.sheetnames or wb["Inputs"].cell(INPUT_FIRST_ROW - 1, 1).value != "Input":
         raise WorkbookError(f"{path}: not a cvp-xl calculator (no Inputs sheet with an "
                             f"'Input' column)")
