@@ -198,7 +198,12 @@ def _scalar(arg):
     arr = np.asarray(arg, dtype=object).ravel()
     if arr.size != 1:
         raise _Fail("#VALUE!")
-    v = arr[0]
+    return _truncated(arr[0])
+
+
+def _truncated(v) -> int:
+    """One value as a whole number, its fraction cut off as Excel does (TRUE is 1); an error
+    value is passed on, text that is no number is ``#VALUE!`` (both as :class:`_Fail`)."""
     if _is_error(v):
         raise _Fail(str(v))
     if isinstance(v, (bool, np.bool_)):
@@ -571,14 +576,7 @@ def _whole(v):
         v = v.ravel()[0]
     if v is sh.EMPTY:
         return 0
-    if _is_error(v):
-        raise _Fail(str(v))
-    if isinstance(v, (bool, np.bool_)):
-        return int(v)
-    try:
-        return math.trunc(float(v))
-    except (TypeError, ValueError):
-        raise _Fail("#VALUE!") from None
+    return _truncated(v)
 
 
 def _area(rng) -> tuple[int, int, int, int]:
