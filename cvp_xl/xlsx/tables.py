@@ -567,15 +567,28 @@ def _csv_table(path, error) -> tuple[list, list[tuple[int, list]], TableRead]:
     for line, fields in body:
         if not any(f.strip() for f in fields):
             continue
-        if len(fields) != len(header):
-            info.problems.append(LineProblem(
-                line, "", f"{len(fields)} field{'s' * (len(fields) != 1)} where the header has "
-                          f"{len(header)}; the line is skipped (a separator or quote too many "
-                          f"or too few?)", "line"))
-            info.skipped[line] = fields
+        if _skipped(line, fields, header, info):
             continue
-        rows.append((line, [None if not f.strip() else f for f in fields]))
+        rows.append((line, _fields(fields)))
     return header, rows, info
+
+
+def _fields(fields: list[str]) -> list[str | None]:
+    """A CSV line's fields, a blank one as None (an empty cell)."""
+    return [None if not f.strip() else f for f in fields]
+
+
+def _skipped(line: int, fields: list[str], header: list[str], info: TableRead) -> bool:
+    """Whether a CSV line is skipped for a count of fields other than the header's (the
+    problem and the line then recorded in ``info``)."""
+    if len(fields) == len(header):
+        return False
+    info.problems.append(LineProblem(
+        line, "", f"{len(fields)} field{'s' * (len(fields) != 1)} where the header has "
+                  f"{len(header)}; the line is skipped (a separator or quote too many "
+                  f"or too few?)", "line"))
+    info.skipped[line] = fields
+    return True
 
 
 #: The labels of a total row at the end of a table (case and a trailing colon ignored).
@@ -708,19 +721,13 @@ def open_table(path: str | os.PathLike, *, csv_error: str = "cannot be read as a
             header = fields
         elif not any(f.strip() for f in fields):
             continue
-        elif len(fields) != len(header):
-            info.problems.append(LineProblem(
-                line, "", f"{len(fields)} field{'s' * (len(fields) != 1)} where the header has "
-                          f"{len(header)}; the line is skipped (a separator or quote too many "
-                          f"or too few?)", "line"))
-            info.skipped[line] = fields
-        else:
+        elif not _skipped(line, fields, header, info):
             count, last, last_line = count + 1, fields, line
     if header is None or (not any(f.strip() for f in header) and last is None
                           and not info.problems):
         raise WorkbookError(f"{path}: {csv_error} (no header line)")
     total = None
-    if last is not None and _is_total([None if not f.strip() else f for f in last]):
+    if last is not None and _is_total(_fields(last)):
         first = next(f for f in last if f.strip())
         info.notes.append(f"{info.where} {last_line} is a total row ({first!r}): left out")
         total, count = last_line, count - 1
@@ -731,7 +738,7 @@ def open_table(path: str | os.PathLike, *, csv_error: str = "cannot be read as a
         next(again)  # the header
         for line, fields in again:
             if line != total and len(fields) == len(header) and any(f.strip() for f in fields):
-                yield line, [None if not f.strip() else f for f in fields]
+                yield line, _fields(fields)
 
     return TableStream(columns, info, count, rows)
 
